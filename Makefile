@@ -1,0 +1,41 @@
+# Two entry points for a fresh machine (Python 3.11, pip, make):
+#   make demo   set up, ingest the sample corpus, answer a sample question, start the chat UI
+#   make test   set up (including headless Chromium for the UI test) and run the whole suite
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STORE ?= store
+
+.PHONY: demo test lint format clean-store setup
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(BIN)/rag ingest data/corpus --store $(STORE)
+	$(BIN)/rag ask "متى تنتهي مهمة التحالف الدولي في العراق؟" --store $(STORE)
+	$(BIN)/rag ask "When does the coalition mission end?" --store $(STORE)
+	$(BIN)/rag serve --store $(STORE)
+
+test: setup
+	bash scripts/install-browser.sh
+	$(BIN)/ruff check rag tests
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check rag tests
+	$(BIN)/ruff format --check rag tests
+
+format: setup
+	$(BIN)/ruff format rag tests
+	$(BIN)/ruff check --fix rag tests
+
+clean-store:
+	rm -rf $(STORE)/* 

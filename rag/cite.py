@@ -1,0 +1,128 @@
+"""Citation checking: find quotes in original documents after Arabic normalisation, and test
+whether a quote supports the sentence that cites it."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+
+from pydantic import BaseModel, Field
+
+from rag.text import content_words, normalize_arabic
+
+_IGNORED = re.compile(
+    "[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640\u200b-\u200f"
+    "\u202a-\u202e\u2066-\u2069\ufeff\u061c\u00ad]"
+)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+class Citation(BaseModel):
+    """One marker of an answer, resolved to a verbatim quote of a dated source."""
+
+    marker: int = Field(description="The number in the answer text, [1] → 1.")
+    doc_id: str
+    chunk_id: str
+    title: str = ""
+    outlet: str = ""
+    date: str = Field("", description="ISO publication date of the quoted section, '' if none.")
+    date_source: str = Field(
+        "", description="'section' (its own date), 'page' (the carrying page's) or ''."
+    )
+    section: str = Field("main", description="'main' or 'read_also' (an embedded article).")
+    quote: str = Field(description="Verbatim text of the original document at start:end.")
+    start: int
+    end: int
+    passage: str = Field(description="The retrieved passage the quote comes from.")
+    support: float = Field(0.0, description="How well the quote supports the cited sentence.")
+
+
+def searchable(text: str) -> tuple[str, list[int]]:
+    """Folded text for matching, and for each of its characters the index in `text`.
+    Diacritics, tatweel and invisible marks vanish; spelling variants and case fold;
+    runs of white space and punctuation become one space."""
+    chars: list[str] = []
+    back: list[int] = []
+    pending_space = False
+    for i, ch in enumerate(text):
+        if _IGNORED.match(ch):
+            continue
+        folded = normalize_arabic(unicodedata.normalize("NFKC", ch)).casefold()
+        for f in folded:
+            if f.isalnum():
+                if pending_space and chars:
+                    chars.append(" ")
+                    back.append(i)
+                pending_space = False
+                chars.append(f)
+                back.append(i)
+            else:
+                pending_space = True
+    return "".join(chars), back
+
+
+def locate(quote: str, text: str, lo: int = 0, hi: int | None = None) -> tuple[int, int] | None:
+    """Span of `text[lo:hi]` (as offsets into `text`) that matches `quote` after folding."""
+    hi = len(text) if hi is None else hi
+    needle, _ = searchable(quote)
+    if len(needle) < 2:
+        return None
+    hay, back = searchable(text[lo:hi])
+    at = hay.find(needle)
+    if at < 0:
+        return None
+    start = lo + back[at]
+    end = lo + back[at + len(needle) - 1] + 1
+    # Extend over trailing combining marks (diacritics) of the last letter.
+    while end < hi and unicodedata.combining(text[end]):
+        end += 1
+    return start, end
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers written in a text, digits normalised and separators removed."""
+    return {n.replace(",", "").replace(".", "") for n in _NUMBER.findall(normalize_arabic(text))}
+
+
+def lexical_support(claim: str, quote: str) -> float:
+    """Share of the claim's content words found in the quote (same-language support)."""
+    words = content_words(claim)
+    if not words:
+        return 0.0
+    return len(words & content_words(quote)) / len(words)
+
+
+def support_score(
+    claim: str,
+    quote: str,
+    similarity: Callable[[str, str], float] | None = None,
+) -> float:
+    """How well `quote` supports `claim`, in [0, 1].
+
+    Same language: lexical overlap of content words. Across languages (an English claim
+    translated from an Arabic quote) overlap fails, so the multilingual embedding similarity
+    is used instead. Either way every number in the claim must appear in the quote: a
+    mistranslated figure is the error readers can least afford."""
+    claim_numbers = numbers(claim) - {"1", "2", "3", "4", "5", "6", "7", "8", "9"}
+    if claim_numbers and not claim_numbers <= numbers(quote):
+        return 0.0
+    lexical = lexical_support(claim, quote)
+    if similarity is None:
+        return lexical
+    return max(lexical, similarity(claim, quote))
+
+
+def best_sentence(
+    claim: str,
+    candidates: Sequence[tuple[int, int]],
+    text: str,
+    similarity: Callable[[str, str], float] | None = None,
+) -> tuple[tuple[int, int], float] | None:
+    """The candidate span of `text` that best supports `claim`, with its score."""
+    best: tuple[tuple[int, int], float] | None = None
+    for span in candidates:
+        score = support_score(claim, text[span[0] : span[1]], similarity)
+        if best is None or score > best[1]:
+            best = (span, score)
+    return best

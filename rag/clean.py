@@ -1,0 +1,516 @@
+"""Turn a noisy news scrape into article text plus an exact map back to the raw string.
+
+Citations are verified against the raw file, so every cleaned character keeps the index of
+the raw character it came from. Boilerplate is recognised line by line (one kept line is one
+paragraph); a page may embed whole further articles after «اقرأ أيضاً», which become their own
+sections because they carry their own headline and date.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from rag.dates import FoundDate, dateline_end, find_dates, is_dateline
+
+__all__ = ["CleanDoc", "Section", "clean"]
+
+
+@dataclass(frozen=True)
+class Section:
+    kind: str  # "main" or "read_also"
+    start: int  # span in the cleaned text; sections tile it, each owning its trailing "\n"
+    end: int
+    title: str | None
+    date: datetime.date | None
+
+
+@dataclass(frozen=True)
+class CleanDoc:
+    text: str
+    offsets: tuple[int, ...]  # raw index of each cleaned char, plus an end sentinel
+    sections: tuple[Section, ...]
+    title: str | None
+    date: datetime.date | None
+    outlet: str | None
+    removed: tuple[tuple[int, int, str], ...]
+    # Raw end of each cleaned char: NFC may fold several raw chars ("ا" + U+0654) into one.
+    ends: tuple[int, ...] = field(default=(), repr=False, compare=False)
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Raw [start, end) covering cleaned [start, end); raises ValueError on a bad span."""
+        if not 0 <= start <= end <= len(self.text):
+            raise ValueError(f"span ({start}, {end}) outside cleaned text of {len(self.text)}")
+        if start == end:
+            return self.offsets[start], self.offsets[start]
+        stop = self.ends[end - 1] if self.ends else self.offsets[end - 1] + 1
+        return self.offsets[start], stop
+
+
+# ---- normalisation with an offset map ---------------------------------------------------
+
+_INVISIBLE = frozenset(
+    "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    "\ufeff\u061c\u00ad\u2060\u2061\u2062\u2063\u2064\u180e"
+)
+_Unit = tuple[str, int, int]  # cleaned char, raw start, raw end
+
+
+def _units(raw: str) -> list[_Unit]:
+    out: list[_Unit] = []
+    for m in re.finditer(r"\r\n?|[\s\S]", raw):
+        ch = m[0]
+        if ch[0] == "\r" or ch in "\n\x85\u2028\u2029":
+            ch = "\n"
+        elif ch in "\t\v\f":
+            ch = " "
+        elif ch in _INVISIBLE or unicodedata.category(ch) in ("Cc", "Cs"):
+            continue
+        out.append((ch, m.start(), m.end()))
+    if unicodedata.is_normalized("NFC", "".join(u[0] for u in out)):
+        return out
+    groups: list[list[_Unit]] = []
+    for u in out:
+        # Marks after a space or line break start their own cluster, so that they never map
+        # onto whitespace that line folding drops.
+        if groups and unicodedata.combining(u[0]) and not groups[-1][0][0].isspace():
+            groups[-1].append(u)
+            continue
+        if groups:
+            # Some starters compose with the cluster before them (Hangul jamo, Indic vowels).
+            a = "".join(x[0] for x in groups[-1])
+            nfc = unicodedata.normalize
+            if nfc("NFC", a + u[0]) != nfc("NFC", a) + nfc("NFC", u[0]):
+                groups[-1].append(u)
+                continue
+        groups.append([u])
+    return [u for g in groups for u in _compose(g)]
+
+
+def _compose(g: list[_Unit]) -> list[_Unit]:
+    src = "".join(x[0] for x in g)
+    nfc = unicodedata.normalize("NFC", src)
+    if nfc == src:
+        return g
+    # Each output char maps to the first raw char it came from; a merged char starts at its
+    # base letter and runs to the next output char's source (or the cluster's end).
+    picks, k = [g[0][1]], 0
+    for ch in nfc[1:]:
+        k = next((t for t in range(k + 1, len(g)) if g[t][0] == ch), -1)
+        if k < 0:
+            # Marks were reordered or split off: the whole cluster stands behind each char,
+            # which keeps offsets monotonic.
+            return [(c, g[0][1], g[-1][2]) for c in nfc]
+        picks.append(g[k][1])
+    stops = [g[-1][2]] * len(picks)
+    for j in range(len(picks) - 2, -1, -1):
+        stops[j] = picks[j + 1] if picks[j + 1] > picks[j] else stops[j + 1]
+    return list(zip(nfc, picks, stops, strict=True))
+
+
+@dataclass
+class _Line:
+    text: str
+    units: list[_Unit]  # one per char of text
+    brk: tuple[int, int] | None  # raw span of the line break that ends this line
+
+
+def _lines(raw: str) -> list[_Line]:
+    lines: list[_Line] = []
+    cur: list[_Unit] = []
+    for u in [*_units(raw), ("\n", len(raw), len(raw))]:
+        if u[0] == "\n":
+            if cur and cur[-1][0] == " ":
+                cur.pop()
+            if cur:
+                brk = (u[1], u[2]) if u[2] > u[1] else None
+                lines.append(_Line("".join(c[0] for c in cur), cur, brk))
+            cur = []
+        elif u[0] == " " or unicodedata.category(u[0]) == "Zs":
+            if cur and cur[-1][0] == " ":
+                cur[-1] = (" ", cur[-1][1], u[2])  # one folded space stands for the raw run
+            elif cur:
+                cur.append((" ", u[1], u[2]))
+        else:
+            cur.append(u)
+    return lines
+
+
+# ---- line features -----------------------------------------------------------------------
+
+_TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u0640]")
+_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ک": "ك"})
+
+
+def _fold(text: str) -> tuple[str, list[int]]:
+    """Matching key (no diacritics, one alef, lower case) and each key char's index in text."""
+    out: list[str] = []
+    idx: list[int] = []
+    for i, ch in enumerate(text):
+        if not _TASHKEEL.match(ch):
+            low = ch.translate(_FOLD).lower()
+            out.append(low)
+            idx.extend([i] * len(low))
+    return "".join(out), idx
+
+
+def _alts(words: str) -> str:
+    return "|".join(sorted(words.split("|"), key=len, reverse=True))
+
+
+_P = r"[^\w]*"  # leading bullets / punctuation
+# Calls to action; the weak ones are also ordinary verbs («شارك الوزير في القمة»).
+_SOCIAL_LEAD = (
+    "تابعونا|تابعنا|الشبكات الاجتماعية|مواقع التواصل|اشترك في النشرة|للاشتراك|follow us|share this|"
+    "subscribe|sign up|newsletter|النشرة البريدية"
+)
+_SOCIAL_WEAK = "تابعوا|شارك|شاركها|مشاركة|اشترك|انضم الينا|follow|share"
+_SOCIAL_SITES = (
+    "facebook|twitter|whatsapp|telegram|instagram|youtube|linkedin|email|print|فيسبوك|فيس بوك|"
+    "تويتر|واتساب|تلغرام|تيليجرام|انستغرام|يوتيوب|طباعة"
+)
+# Lines that are nothing but one of these phrases (matched on the folded key).
+_WHOLE = {
+    "related-links": "مقالات مشابهة|مقالات ذات صلة|اخبار ذات صلة|مواضيع ذات صلة|قد يعجبك ايضا|"
+    "قد يعحبك ايضا|قد يهمك ايضا|قد يهمك|اقرا المزيد|الاكثر قراءة|الاكثر مشاهدة|related articles|"
+    "related stories|related posts|related news|related|read more|more stories|you may also like|"
+    "you might also like|most read|recommended",
+    "navigation": "المقال السابق|المقال التالي|الخبر السابق|الخبر التالي|المقالة السابقة|"
+    "المقالة التالية|روابط سريعة|روابط مهمة|previous article|next article|previous post|next post|"
+    "quick links",
+    "comment-form": "دع تعليقا|اترك تعليقا|اترك تعليقك|اضف تعليق|اضف تعليقا|اضف تعليقك|التعليقات|"
+    "تعليقات|اكتب تعليقك|leave a comment|leave a reply|add a comment|comments|post a comment",
+    "ad": "اعلان|advertisement|sponsored|محتوى مدفوع|ad",
+    "social": f"{_SOCIAL_LEAD}|{_SOCIAL_WEAK}|{_SOCIAL_SITES}",
+}
+_WHOLE_RE = {k: re.compile(rf"^{_P}(?:{_alts(v)})\W*$") for k, v in _WHOLE.items()}
+# A row of share buttons: «فيسبوك تويتر واتساب».
+_WHOLE_RE["social"] = re.compile(rf"^(?:{_P}(?:{_alts(_WHOLE['social'])})\b)+\W*$")
+# Social lines also come as a lead word plus more words, or glued («تابعونافلاش نيوز»).
+_SOCIAL = re.compile(
+    rf"^{_P}(?:تابعونا|تابعنا|الشبكات الاجتماعية|(?:{_alts(_SOCIAL_LEAD)})\b"
+    rf"|(?:{_alts(_SOCIAL_WEAK)})\b.*\b(?:{_alts(_SOCIAL_SITES)}|{_alts(_SOCIAL_LEAD)})\b)"
+)
+_READ_ALSO = re.compile(rf"^{_P}(?:اقرا ايضا|read also|also read|see also)\b\s*[:：\-–]?\s*")
+_RELATED_INLINE = re.compile(rf"^{_P}(?:{_alts(_WHOLE['related-links'])})\s*[:：]")
+_TAGS = re.compile(rf"^{_P}(?:كلمات دلالية|الكلمات الدلالية|كلمات مفتاحية|وسوم|tags|keywords)\s*:")
+_SOURCE = re.compile(r"^[^\w]*(?:المصدر|مصدر الخبر|[Ss]ources?|SOURCE)\s*[:：|]\s*(?P<name>.+)$")
+_COOKIE = re.compile(
+    r"كوكيز|ملفات (?:تعريف )?الارتباط|cookie|^(?:هذا الموقع يستخدم|this (?:web)?site uses)"
+)
+# A long line about cookies is a banner only if it asks for consent (articles discuss cookies).
+_COOKIE_CUE = re.compile(
+    r"^(?:هذا الموقع يستخدم|يستخدم هذا الموقع|this (?:web)?site uses|we use cookies)|موافق|اوافق"
+    r"|قبول|الخصوصية|\b(?:accept|agree|consent|privacy|continuing to use)\b"
+)
+_CONSENT = re.compile(
+    r"لهذا النموذج|حفظ بيناتك|حفظ بياناتك|by using this form|لن يتم نشر عنوان|احفظ اسمي"
+    r"|save my name|email address will not be published|الحقول الالزامية|required fields are"
+)
+_DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?:/\S*)?$")
+_BY = re.compile(r"^by\s+\S+(?:\s+\S+){0,3}$")
+_BY_AR = re.compile(
+    r"^(?P<kw>متابعة|بقلم|كتب|كتبت|إعداد|اعداد|تحرير|ترجمة)\s*[/:：\-–]\s*(?P<n>.+)"
+)
+_BY_STAR = re.compile(r"^\*\s*(?P<n>[^:：*]{2,40}?)\s*[:：]")
+_BY_DESK = re.compile(r"^[^:：]{2,40}?\s*[:：]\s*(?:اخبار ومتابعات|متابعات|اخبار)$")
+_MENU_RE = re.compile(
+    _alts(
+        "الرئيسية|الصفحة الرئيسية|اخبار|الاخبار|مقالات|المقالات|الحدث|انتم والحدث|اعرف اكثر|"
+        "الافتتاحية|رياضة|الرياضة|اقتصاد|الاقتصاد|سياسة|منوعات|ثقافة|فن|فنون|تكنولوجيا|صحة|فيديو|"
+        "صور|اتصل بنا|من نحن|للاعلان معنا|اعلن معنا|سياسة الخصوصية|شروط الاستخدام|عربي ودولي|"
+        "محليات|تقارير|تحقيقات|اراء|راي|كتاب|المزيد|بحث|ارشيف|مجتمع|عاجل|home|news|world|politics|"
+        "business|sports?|opinion|culture|tech|technology|health|science|videos?|photos|about|"
+        "about us|contact|contact us|advertise|privacy policy|terms|search|menu|login|latest"
+    ).replace(" ", "")
+)
+_GLUE = re.compile(r"[ةى](?=[\u0621-\u064a])|[a-z](?=[A-Z])")
+_QUOTED = re.compile(r"^[\"“”«'].*[\"“”»']$")
+_PERIOD_END = re.compile(r"(?<!\.)\.[\"”»')]?$")
+_BULLET = re.compile(r"^[•·▪●►◦*\-–—]\s*")
+# Openers of a paragraph that carries on the story just told (so a preceding «اقرأ أيضاً» +
+# headline was an inline link, not the start of another article).
+_CONTINUES = re.compile(
+    r"^(?:و(?:قال|قالت|اضاف|اضافت|اكد|اكدت|اشار|اشارت|اوضح|اوضحت|اعلن|اعلنت|افاد|افادت|اعتبر"
+    r"|كان|كانت|في|من|على|ذكر|ذكرت|بحسب|وفق|وفقا|لفت|لفتت|بين|بينت|قد|لم|لا|لن|هو|هي|هذا|هذه"
+    r"|ذلك|بعد|قبل|مع|ال\w+|ت\w{2,}|ي\w{2,}|ن\w{2,})|فيما|فقد|فان|كما|لكن|الا ان"
+    r"|and|but|however|meanwhile|he|she|they|it|this|also|in addition|earlier|later)\b"
+)
+_DATELINE_OPENER = re.compile(r"^\S+(?: \S+)?\s?(?:[–—-]\s|/\s)|^[A-Z][A-Z .]+(?:\(.*?\))?\s*[–—-]")
+
+
+@dataclass
+class _Feat:
+    key: str
+    words: int
+    prose: bool
+    dates: list[FoundDate]
+    date_only: bool
+    static: str | None = None
+    name: str | None = None  # outlet named by a source/byline line
+
+
+def _outlet(name: str) -> str | None:
+    first = re.split(r"\s*[+،,؛;|]\s*|المصدر", name)[0].strip(" \"'“”«»()[]-–—.:")
+    return first if 2 <= len(first) <= 60 else None
+
+
+def _features(text: str) -> _Feat:
+    words = len(text.split())
+    prose = words >= 20 or (words >= 6 and bool(_PERIOD_END.search(text)))
+    dates = find_dates(text)
+    f = _Feat(_fold(text)[0], words, prose, dates, is_dateline(text, dates))
+    f.static, f.name = _static(text, f)
+    return f
+
+
+def _static(text: str, f: _Feat) -> tuple[str | None, str | None]:
+    """Boilerplate recognisable from the line alone, wherever it sits (first rule wins)."""
+    key, short = f.key, not f.prose and f.words <= 12
+    src = _SOURCE.match(text) if f.words <= 15 else None
+    by = _BY_AR.match(text) if f.words <= 6 else None
+    consent = f.words <= 30 and _CONSENT.search(key)
+    rules = (
+        ("separator", not any(c.isalnum() for c in text), None),
+        ("dateline", f.date_only, None),
+        ("cookie-banner", _COOKIE.search(key) and (short or _COOKIE_CUE.search(key)), None),
+        ("comment-form", _WHOLE_RE["comment-form"].match(key) or consent, None),
+        ("tags", _TAGS.match(key), None),
+        ("source", src, src and _outlet(src["name"])),
+        ("social", short and (_SOCIAL.match(key) or _WHOLE_RE["social"].match(key)), None),
+        ("ad", _WHOLE_RE["ad"].match(key), None),
+        ("navigation", _DOMAIN.match(key) or (short and _is_menu(key, need_hits=2)), None),
+        ("byline", short and _BY.match(key), None),
+        ("byline", by, by and by["kw"] == "متابعة" and _outlet(by["n"])),
+    )
+    return next(((r, name or None) for r, hit, name in rules if hit), (None, None))
+
+
+def _is_menu(key: str, need_hits: int) -> bool:
+    """Menu entries scraped together («الحدثأنتم والحدث») leave nothing once removed."""
+    squashed = re.sub(r"[\W_]", "", key)
+    hits = len(_MENU_RE.findall(squashed))
+    return hits >= need_hits and len(_MENU_RE.sub("", squashed)) <= 2
+
+
+# ---- segmentation ------------------------------------------------------------------------
+
+
+@dataclass
+class _Sec:
+    kind: str
+    first: int  # index of its first line
+    title: str | None = None
+    source: str | None = None
+    byline: str | None = None
+    ended: bool = False  # its source/tags lines were seen: the article is over
+
+
+class _Cleaner:
+    def __init__(self, raw: str) -> None:
+        self.lines = _lines(raw)
+        self.f = [_features(ln.text) for ln in self.lines]
+        n = len(self.lines)
+        self.reason: list[str | None] = [None] * n
+        self.cut: list[tuple[int, str]] = [(0, "")] * n  # dropped prefix of a kept line
+        self.sec_of = [0] * n
+        self.secs = [_Sec("main", 0)]
+
+    def _next(self, i: int) -> int | None:
+        return next((j for j in range(i, len(self.lines)) if self.f[j].static != "separator"), None)
+
+    def _heading(self, j: int) -> str | None:
+        """The reason to drop a heading that opens a list of links, if line j is one."""
+        key = self.f[j].key
+        return next((r for r in ("related-links", "navigation") if _WHOLE_RE[r].match(key)), None)
+
+    def _is_marker(self, j: int) -> bool:
+        return bool(_READ_ALSO.match(self.f[j].key) or self._heading(j))
+
+    def _drop(self, i: int, reason: str | None) -> None:
+        self.sec_of[i], self.reason[i] = len(self.secs) - 1, reason
+
+    def _cut(self, i: int, c: int, why: str) -> None:
+        text = self.lines[i].text
+        while c < len(text) and (unicodedata.combining(text[c]) or text[c] == " "):
+            c += 1  # marks belong to the dropped prefix's last letter
+        if c < len(text):
+            self.cut[i] = (c, why)
+
+    def run(self) -> None:
+        header, i = True, 0
+        while i < len(self.lines):
+            f, text, sec = self.f[i], self.lines[i].text, self.secs[-1]
+            if m := _READ_ALSO.match(f.key):
+                i = self._read_also(i, m.end())
+                header = header and len(self.secs) == 1
+                continue
+            if head := self._heading(i):
+                self._drop(i, head)
+                i = self._consume_list(i + 1, head)
+                continue
+            r = f.static or ("related-links" if _RELATED_INLINE.match(f.key) else None)
+            r = r or (self._header_reason(i) if header else None)
+            if r == "source":
+                sec.source, sec.ended = sec.source or f.name, True
+            sec.ended = sec.ended or r == "tags"
+            if r == "byline":
+                sec.byline = sec.byline or f.name
+            elif r is None:
+                if cut := dateline_end(text, f.dates):
+                    self._cut(i, cut, "dateline")
+                title_ok = 3 <= f.words <= 30 and not _PERIOD_END.search(text)
+                if header and len(self.secs) == 1 and sec.title is None and title_ok:
+                    sec.title = text
+                elif f.prose:
+                    header = False
+            self._drop(i, r)
+            i += 1
+
+    def _header_reason(self, i: int) -> str | None:
+        """Site furniture above the article: menus, slogans, desk bylines, the outlet's name."""
+        f, text = self.f[i], self.lines[i].text
+        if f.prose or f.words > 12:
+            return None
+        if _is_menu(f.key, need_hits=1) or len(_GLUE.findall(text)) >= 2:
+            return "navigation"
+        if f.words <= 8 and _QUOTED.match(text):
+            return "navigation"  # a site slogan
+        star = _BY_STAR.match(text)
+        name = _outlet(star["n"] if star else re.split("[:：]", text)[0])
+        if (
+            (star or _BY_DESK.match(f.key))
+            and f.words <= 6
+            and not _is_menu(_fold(name or "")[0], 1)
+        ):
+            f.name = name  # «*فرات بوست: أخبار ومتابعات»
+            return "byline"
+        near = [self.f[j] for j in (i - 1, i + 1) if 0 <= j < len(self.f)]
+        # Two words at most: a three-word line there is the headline.
+        if f.words <= 2 and text.replace(" ", "").isalpha() and any(g.date_only for g in near):
+            f.name = text  # the outlet's name printed beside the dateline
+            return "byline"
+        return None
+
+    def _consume_list(self, j: int, reason: str) -> int:
+        bulleted = None
+        while j < len(self.lines) and not (self.f[j].static or self._is_marker(j)):
+            f = self.f[j]
+            bullet = bool(_BULLET.match(self.lines[j].text)) and f.words > 1
+            bulleted = bullet if bulleted is None else bulleted
+            k = self._next(j + 1)
+            # Unbulleted, a short line right before prose is a subheading or the next headline.
+            if bulleted != bullet or (
+                not bullet and (f.prose or f.words > 20 or (k is not None and self.f[k].prose))
+            ):
+                break
+            self._drop(j, reason)
+            j += 1
+        return j
+
+    def _read_also(self, i: int, marker_end: int) -> int:
+        """Decide whether «اقرأ أيضاً» opens an embedded article or is an inline link."""
+        text, f = self.lines[i].text, self.f[i]
+        rest = _fold(text)[1][marker_end] if marker_end < len(f.key) else len(text)
+        inline = rest < len(text)  # the headline shares the marker's line
+        h = i if inline else self._next(i + 1)
+        if h is not None and not inline:
+            g = self.f[h]
+            if g.prose or g.words > 30 or g.static or self._is_marker(h):
+                h = None  # the marker has no headline of its own
+        if self._opens_article(self._next((i if h is None else h) + 1)):
+            title = None if h is None else self.lines[h].text[rest if inline else 0 :]
+            self.secs.append(_Sec("read_also", i if h is None else h, title))
+            self._drop(i, None if inline else "read-also-marker")
+            if inline:
+                self._cut(i, rest, "read-also-marker")
+        else:
+            self._drop(i, "related-links")
+            if h is not None and h != i:
+                self._drop(h, "related-links")
+        if h is not None and h != i:
+            self.sec_of[h] = len(self.secs) - 1
+            return h + 1
+        return i + 1
+
+    def _opens_article(self, j: int | None) -> bool:
+        prose_after = 0
+        for k in range(len(self.lines) if j is None else j, len(self.lines)):
+            if _READ_ALSO.match(self.f[k].key):
+                break
+            prose_after += self.f[k].prose and self.f[k].static is None
+        if j is None or prose_after == 0:
+            return False  # a trailing link, not an article
+        if self.secs[-1].ended:
+            return True
+        f, text = self.f[j], self.lines[j].text
+        if f.static in ("source", "tags") or self._is_marker(j) or _CONTINUES.match(f.key):
+            return False
+        if text[:1].islower() or text[:1] in '"“«':
+            return False  # a sentence or quote carrying on
+        if any(d.kind == "published" for d in f.dates) or _DATELINE_OPENER.match(text):
+            return True
+        return prose_after >= 3
+
+    def _date(self, si: int) -> datetime.date | None:
+        for k, s in enumerate(self.sec_of):
+            # An embedded article's date sits right under its headline, not deep in its prose.
+            if s == si and self.reason[k] in (None, "dateline"):
+                if si and k > self.secs[si].first + 3:
+                    break
+                if d := next((d for d in self.f[k].dates if d.kind == "published"), None):
+                    return d.date
+        return None
+
+    def build(self) -> CleanDoc:
+        out: list[_Unit] = []
+        removed: list[tuple[int, int, str]] = []
+        starts: dict[int, int] = {}  # section index -> its start in the cleaned text
+        prev: _Line | None = None
+        for k, line in enumerate(self.lines):
+            (c, why), u = self.cut[k], line.units
+            if self.reason[k] is not None:
+                removed.append((u[0][1], u[-1][2], self.reason[k] or ""))
+                continue
+            if c:
+                removed.append((u[0][1], u[c][1], why))
+            if prev is not None:
+                out.append(("\n", *(prev.brk or (prev.units[-1][2],) * 2)))
+            starts.setdefault(self.sec_of[k], len(out))
+            out.extend(u[c:])
+            prev = line
+        text = "".join(u[0] for u in out)
+        order = sorted(starts.items())
+        if not order or order[0][0] != 0:
+            order.insert(0, (0, 0))  # the main section always exists, even if empty
+        bounds = [st for _, st in order[1:]] + [len(text)]
+        sections = tuple(
+            Section(self.secs[si].kind, st, stop, self.secs[si].title, self._date(si))
+            for (si, st), stop in zip(order, bounds, strict=True)
+        )
+        main, *others = self.secs
+        # The main article's own source line outranks anything an embedded article names.
+        names = [main.source, main.byline, *(s.source or s.byline for s in others)]
+        return CleanDoc(
+            text=text,
+            offsets=(*(u[1] for u in out), out[-1][2] if out else 0),
+            sections=sections,
+            title=main.title,
+            date=sections[0].date,
+            outlet=next((n for n in names if n), None),
+            removed=tuple(sorted(removed)),
+            ends=tuple(u[2] for u in out),
+        )
+
+
+def clean(raw: str) -> CleanDoc:
+    """Clean one scraped news page; never raises on any string.
+
+    Dropped lines (and dropped line prefixes such as «آخر تحديث: …» or an inline «اقرأ أيضاً:»)
+    are listed in ``removed``; «المصدر: …» lines are always dropped once their outlet is read.
+    """
+    cleaner = _Cleaner(raw)
+    cleaner.run()
+    return cleaner.build()

@@ -1,0 +1,30 @@
+"""Errors the library raises. The CLI and UI turn them into one-line messages; nothing
+else should."""
+
+
+class RagError(Exception):
+    """Base class: a problem the user can act on, with a message fit to show as is."""
+
+
+class InputError(RagError):
+    """Bad user input: a missing path, an empty question, an unreadable file."""
+
+
+class ConfigError(RagError):
+    """Settings that cannot work (missing API key, unknown backend, bad URL)."""
+
+
+class StoreError(RagError):
+    """The store is missing, empty, unreachable or built by another embedder."""
+
+
+class EmbedderMismatchError(StoreError):
+    """The store was built with a different embedder than the one configured."""
+
+
+class EmbedError(RagError):
+    """The embedding backend failed (server down, bad answer)."""
+
+
+class LLMError(RagError):
+    """The LLM endpoint failed: unreachable, timed out, refused, or answered garbage."""

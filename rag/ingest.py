@@ -1,0 +1,338 @@
+"""Ingestion: read files, decode, clean, chunk, embed and write them, incrementally."""
+
+from __future__ import annotations
+
+import hashlib
+import html.parser
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag.chunk import chunk_document
+from rag.clean import clean
+from rag.errors import InputError, RagError
+from rag.settings import ChunkSettings, IngestSettings
+from rag.store import Store
+from rag.text import detect_language
+from rag.types import Chunk, DocumentInfo
+
+PIPELINE_VERSION = "1"  # part of every content hash: bump to re-ingest after a pipeline change
+_EMBED_BATCH = 256  # chunks per embedding call across documents
+
+
+class SkipFile(RagError):
+    """A file that cannot be read; ingestion reports it and goes on."""
+
+
+@dataclass
+class Parsed:
+    doc_id: str
+    path: Path
+    text: str
+    encoding: str
+    content_hash: str
+    chunks: list[Chunk]
+    info: DocumentInfo
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did."""
+
+    files_seen: int = 0
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    chunks_written: int = 0
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def discover(path: Path, extensions: Iterable[str]) -> tuple[Path, list[Path]]:
+    """(root, files): the folder doc ids are relative to, and the supported files under it."""
+    if not path.exists():
+        raise InputError(f"no such file or folder: {path}")
+    exts = {e.lower() for e in extensions}
+    if path.is_file():
+        return path.parent, [path]
+    files = sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file() and p.suffix.lower() in exts and not p.name.startswith(".")
+    )
+    if not files:
+        raise InputError(f"no {'/'.join(sorted(exts))} files under {path}")
+    return path, files
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """(text, encoding): UTF-8 (BOM or not), UTF-16 with BOM, then cp1256 (Windows Arabic)."""
+    try:
+        if data.startswith(b"\xef\xbb\xbf"):
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16"), "utf-16"
+    except UnicodeDecodeError:
+        raise SkipFile("cannot decode: the byte-order mark does not match the content") from None
+    if b"\x00" in data:
+        # NUL bytes never occur in real UTF-8 text, but BOM-less UTF-16 Arabic is valid
+        # UTF-8 byte for byte (0x46 0x06 …), so this must be decided first.
+        for enc in ("utf-16-le", "utf-16-be"):
+            try:
+                text = data.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            if _looks_like_text(text):
+                return text, enc
+        raise SkipFile("binary file (not text)")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1256")
+    except UnicodeDecodeError:
+        raise SkipFile("cannot decode as UTF-8, UTF-16 or cp1256") from None
+    if not _looks_like_text(text) or detect_language(text) != "ar":
+        raise SkipFile("cannot decode as UTF-8, UTF-16 or cp1256")
+    return text, "cp1256"
+
+
+def _looks_like_text(text: str) -> bool:
+    if not text:
+        return False
+    bad = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\t\n\r\f") or ch == "\ufffd")
+    return bad / len(text) < 0.01
+
+
+class _HTMLText(html.parser.HTMLParser):
+    _SKIP = frozenset(
+        {"script", "style", "noscript", "nav", "header", "footer", "aside", "form", "svg"}
+    )
+    _BLOCK = frozenset(
+        {
+            "p",
+            "div",
+            "br",
+            "li",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "tr",
+            "section",
+            "article",
+            "blockquote",
+            "ul",
+            "ol",
+            "table",
+            "title",
+        }
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title = ""
+        self._skip = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in self._SKIP:
+            self._skip += 1
+        self._in_title = tag == "title"
+        if tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and self._skip:
+            self._skip -= 1
+        if tag == "title":
+            self._in_title = False
+        if tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+        elif not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """Visible text of an HTML page, one block per line, scripts and navigation dropped."""
+    parser = _HTMLText()
+    parser.feed(markup)
+    parser.close()
+    text = re.sub(r"[ \t\r\f\v]+", " ", "".join(parser.parts))
+    text = re.sub(r" *\n[ \n]*", "\n\n", text).strip()
+    title = " ".join(parser.title.split())
+    if title and not text.startswith(title):
+        text = f"{title}\n\n{text}"
+    return text
+
+
+def pdf_to_text(data: bytes) -> str:
+    """Text of a PDF's pages (pypdf); fails for scanned PDFs without a text layer."""
+    import io
+
+    import pypdf
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PyPdfError, ValueError, KeyError, OSError) as exc:
+        raise SkipFile(f"unreadable PDF ({exc})") from None
+    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    if not text:
+        raise SkipFile("PDF has no text layer (scanned?)")
+    return text
+
+
+def read_source(path: Path, max_bytes: int) -> tuple[str, str, bytes]:
+    """(original text, encoding, raw bytes) of one file, or SkipFile with the reason."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SkipFile(f"too large ({size / 1e6:.1f} MB > {max_bytes / 1e6:.0f} MB limit)")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SkipFile(f"cannot read ({exc.strerror or exc})") from None
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return pdf_to_text(data), "pdf", data
+    text, encoding = decode(data)
+    if suffix in (".html", ".htm"):
+        text = html_to_text(text)
+    if not text.strip():
+        raise SkipFile("empty file")
+    return text, encoding, data
+
+
+def content_hash(data: bytes, chunking: ChunkSettings) -> str:
+    """Changes when the file or anything that shapes its chunks changes."""
+    digest = hashlib.sha256(f"{PIPELINE_VERSION}|{chunking.model_dump_json()}|".encode())
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def parse(
+    doc_id: str, path: Path, text: str, encoding: str, chash: str, chunking: ChunkSettings
+) -> Parsed:
+    """Clean and chunk one document."""
+    cleaned = clean(text)
+    if not cleaned.text.strip():
+        raise SkipFile("no article text left after cleaning")
+    title = cleaned.title or _first_words(cleaned.text)
+    outlet = cleaned.outlet or ""
+    chunks = chunk_document(
+        doc_id, cleaned, chunking, title=title, outlet=outlet, content_hash=chash
+    )
+    info = DocumentInfo(
+        doc_id=doc_id,
+        content_hash=chash,
+        title=title,
+        date=cleaned.date.isoformat() if cleaned.date else "",
+        outlet=outlet,
+        language=detect_language(cleaned.text),
+        encoding=encoding,
+        chunks=len(chunks),
+        path=str(path),
+    )
+    return Parsed(doc_id, path, text, encoding, chash, chunks, info)
+
+
+def _first_words(text: str, n: int = 12) -> str:
+    words = text.split("\n", 1)[0].split()
+    return " ".join(words[:n]) + ("…" if len(words) > n else "")
+
+
+def ingest(
+    path: Path,
+    store: Store,
+    ingest_settings: IngestSettings,
+    chunking: ChunkSettings,
+    *,
+    prune: bool = False,
+    on_file: Callable[[Path, str], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """Bring the store in line with the files under `path`: add new ones, replace changed
+    ones, skip unchanged ones, and with `prune` remove documents whose files are gone."""
+    started = time.perf_counter()
+    report = IngestReport()
+    timings = {"read_clean_chunk": 0.0, "embed": 0.0, "write": 0.0, "bm25": 0.0}
+    root, files = discover(path, ingest_settings.extensions)
+    report.files_seen = len(files)
+    if on_start:
+        on_start(len(files))
+    report.recovered = store.recover()
+    known = store.documents()
+    max_bytes = int(ingest_settings.max_file_mb * 1e6)
+    pending: list[Parsed] = []
+    seen: set[str] = set()
+
+    def flush() -> None:
+        if not pending:
+            return
+        texts = [c.text for p in pending for c in p.chunks]
+        t0 = time.perf_counter()
+        vectors = store.embedder.embed(texts) if texts else np.zeros((0, 1), np.float32)
+        t1 = time.perf_counter()
+        timings["embed"] += t1 - t0
+        at = 0
+        for parsed in pending:
+            n = len(parsed.chunks)
+            store.write_document(parsed.info, parsed.text, parsed.chunks, vectors[at : at + n])
+            at += n
+            report.chunks_written += n
+            (report.updated if parsed.doc_id in known else report.added).append(parsed.doc_id)
+        timings["write"] += time.perf_counter() - t1
+        pending.clear()
+
+    for file in files:
+        doc_id = file.relative_to(root).as_posix()
+        seen.add(doc_id)
+        t0 = time.perf_counter()
+        try:
+            text, encoding, data = read_source(file, max_bytes)
+            chash = content_hash(data, chunking)
+            if doc_id in known and known[doc_id].content_hash == chash:
+                report.unchanged.append(doc_id)
+                status = "unchanged"
+            else:
+                pending.append(parse(doc_id, file, text, encoding, chash, chunking))
+                status = f"{'updated' if doc_id in known else 'added'} ({encoding})"
+        except SkipFile as exc:
+            report.skipped.append((doc_id, str(exc)))
+            status = f"skipped: {exc}"
+        timings["read_clean_chunk"] += time.perf_counter() - t0
+        if sum(len(p.chunks) for p in pending) >= _EMBED_BATCH:
+            flush()
+        if on_file:
+            on_file(file, status)
+    flush()
+
+    if prune:
+        for doc_id in sorted(set(known) - seen):
+            store.delete_document(doc_id)
+            report.removed.append(doc_id)
+    t0 = time.perf_counter()
+    if report.added or report.updated or report.removed or report.recovered:
+        store.rebuild_lexical()
+    else:
+        store.lexical()  # repairs a missing or stale index (e.g. after a crash)
+    timings["bm25"] = time.perf_counter() - t0
+    report.timings = timings
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,231 @@
+"""Wiring: settings build the providers once; `ask` runs retrieval, answering and checks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from rag.answer import (
+    ABSTAIN,
+    Answer,
+    ExtractiveAnswerer,
+    answer_language,
+    verify_draft,
+)
+from rag.embed import Embedder, build_embedder
+from rag.errors import ConfigError, LLMError
+from rag.llm import Draft, OpenAIChat, answer_messages, rewrite_question, stream_draft
+from rag.retrieve import Retriever, SearchFilters, check_question
+from rag.settings import Settings
+from rag.store import Store
+from rag.types import Passage
+
+_FOLLOW_UP_WORDS = 6
+
+
+def open_retriever(settings: Settings) -> Retriever:
+    """A retriever over the existing store the settings name."""
+    embedder = build_embedder(settings.embed)
+    store = Store.open(settings.store, embedder, create=False)
+    return Retriever(store, settings.retrieve)
+
+
+class Pipeline:
+    """Providers built once from settings, shared by the CLI, the UI and the evaluation."""
+
+    def __init__(self, settings: Settings, retriever: Retriever, chat: OpenAIChat | None) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.chat = chat
+        self._reachable: tuple[float, bool] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Pipeline:
+        chat = OpenAIChat(settings.llm) if settings.llm.base_url else None
+        return cls(settings, open_retriever(settings), chat)
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.retriever.store.embedder
+
+    def llm_status(self) -> str:
+        """'not configured', 'reachable' or 'unreachable' (cached for 30 s)."""
+        if self.chat is None:
+            return "not configured"
+        now = time.monotonic()
+        if self._reachable is None or now - self._reachable[0] > 30:
+            self._reachable = (now, self.chat.reachable())
+        return "reachable" if self._reachable[1] else "unreachable"
+
+    def _backend(self, requested: str | None) -> str:
+        backend = requested or self.settings.answer.backend
+        if backend == "openai" and self.chat is None:
+            raise ConfigError("backend 'openai' needs llm.base_url (RAG_LLM__BASE_URL)")
+        if backend == "auto":
+            return "openai" if self.llm_status() == "reachable" else "extractive"
+        return backend
+
+    def _similarity(self, a: str, b: str) -> float:
+        vectors = self.embedder.embed([a, b])
+        return float(np.dot(vectors[0], vectors[1]))
+
+    def ask(self, question: str, **options) -> Answer:
+        """Answer a question; see `ask_stream` for the options."""
+        final = None
+        for event in self.ask_stream(question, **options):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None
+        return final
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        history: Sequence[dict[str, str]] | None = None,
+        k: int | None = None,
+        where: SearchFilters | None = None,
+        backend: str | None = None,
+        language: str | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield pieces of answer text as they are produced, then the verified Answer.
+
+        The final Answer is authoritative: markers that failed verification are gone from it
+        even if they were streamed."""
+        t0 = time.perf_counter()
+        question = check_question(question)
+        chosen = self._backend(backend)
+        lang = answer_language(question, language or self.settings.answer.language)
+        fallback = None
+        standalone = question
+        if history:
+            standalone, fallback = self._standalone(question, history, chosen)
+        passages = self.retriever.search(
+            standalone, k=k or self.settings.answer.passages, where=where
+        )
+        t1 = time.perf_counter()
+        texts = self.retriever.store.texts([p.doc_id for p in passages])
+        relevant = self._relevant(passages, lang)
+
+        result: Answer | None = None
+        t2 = time.perf_counter()
+        if not relevant:
+            result = self._abstain(question, lang, passages, chosen)
+        elif chosen == "openai":
+            try:
+                for event in self._llm_answer(standalone, lang, passages, texts):
+                    if isinstance(event, str):
+                        yield event
+                    else:
+                        result = event
+            except LLMError as exc:
+                fallback = str(exc)
+        if result is None:
+            result = ExtractiveAnswerer(
+                self.embedder.embed, texts, self.settings, lang, self.retriever.lexical_query
+            ).answer(standalone, passages)
+            yield result.answer
+        t3 = time.perf_counter()
+        result.question = question
+        result.standalone_question = standalone
+        result.fallback = fallback
+        result.timings.retrieve_ms = round((t1 - t0) * 1000, 1)
+        result.timings.answer_ms = round((t3 - t2) * 1000, 1)
+        result.timings.total_ms = round((time.perf_counter() - t0) * 1000, 1)
+        yield result
+
+    def _relevant(self, passages: Sequence[Passage], lang: str) -> bool:
+        """Whether any passage is on topic, with a lower bar across languages."""
+        s = self.settings.answer
+        return any(
+            (p.dense_score if p.dense_score is not None else -1.0)
+            >= (s.min_relevance if p.language == lang else s.min_relevance_cross)
+            for p in passages
+        )
+
+    def _abstain(self, question: str, lang: str, passages: list[Passage], chosen: str) -> Answer:
+        name = self.chat.name if chosen == "openai" and self.chat else "extractive"
+        return Answer(
+            question=question,
+            standalone_question=question,
+            answer=ABSTAIN[lang],
+            language=lang,
+            abstained=True,
+            backend=name,
+            sources=passages,
+        )
+
+    def _standalone(
+        self, question: str, history: Sequence[dict[str, str]], chosen: str
+    ) -> tuple[str, str | None]:
+        previous = [m["content"] for m in history if m.get("role") == "user" and m.get("content")]
+        if not previous:
+            return question, None
+        if chosen == "openai" and self.chat is not None:
+            try:
+                return rewrite_question(
+                    self.chat, question, history, self.settings.answer.prompts_dir
+                ), None
+            except LLMError as exc:
+                reason = str(exc)
+        else:
+            reason = None
+        # Without an LLM, a short follow-up ("and in Syria?") borrows the previous question.
+        if len(question.split()) <= _FOLLOW_UP_WORDS:
+            return f"{previous[-1]} {question}", reason
+        return question, reason
+
+    def _llm_answer(
+        self, question: str, lang: str, passages: list[Passage], texts: dict[str, str]
+    ) -> Iterator[str | Answer]:
+        assert self.chat is not None
+        messages = answer_messages(
+            question,
+            lang,
+            passages,
+            self.settings.llm,
+            self.settings.answer,
+            self.settings.chunk.encoding,
+        )
+        draft: Draft | None = None
+        for event in stream_draft(self.chat, messages):
+            if isinstance(event, Draft):
+                draft = event
+            else:
+                yield event
+        assert draft is not None
+        result = self._abstain(question, lang, passages, "openai")
+        if draft.refused:
+            yield result
+            return
+        t = time.perf_counter()
+        text, citations, dropped, unsupported = verify_draft(
+            draft.text,
+            draft.quotes,
+            passages,
+            texts,
+            self._similarity,
+            self.settings.answer.min_support,
+        )
+        result.timings.verify_ms = round((time.perf_counter() - t) * 1000, 1)
+        result.dropped_citations = dropped
+        result.unsupported = unsupported
+        if citations:
+            result.answer, result.citations, result.abstained = text, citations, False
+        yield result
+
+
+def ask(
+    question: str,
+    *,
+    history: Sequence[dict[str, str]] | None = None,
+    settings: Settings | None = None,
+    **options,
+) -> Answer:
+    """Answer `question` over the configured store (see Pipeline.ask_stream for options)."""
+    from rag.settings import load_settings
+
+    pipeline = Pipeline.from_settings(settings or load_settings())
+    return pipeline.ask(question, history=history, **options)

@@ -1,0 +1,241 @@
+"""One typed settings tree. Environment variables use the RAG_ prefix and __ for nesting
+(RAG_LLM__MODEL=...); a TOML file (RAG_CONFIG, or ./rag.toml when present) may set any field."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class EmbedSettings(_Section):
+    backend: Literal["use", "openai"] = Field(
+        "use",
+        description="'use': multilingual Universal Sentence Encoder shipped with the package "
+        "(offline); 'openai': any OpenAI-compatible /v1/embeddings endpoint.",
+    )
+    threads: int = Field(1, ge=1, le=64, description="BLAS threads for the offline embedder.")
+    batch_size: int = Field(256, ge=1, le=4096, description="Texts per embedding call.")
+    base_url: str | None = Field(
+        None, description="Base URL of the OpenAI-compatible embeddings server (openai backend)."
+    )
+    api_key: SecretStr | None = Field(None, description="API key for the embeddings server.")
+    model: str = Field(
+        "text-embedding-3-small", description="Embedding model name (openai backend)."
+    )
+    timeout: float = Field(30.0, gt=0, description="Seconds before an embeddings call fails.")
+
+
+class StoreSettings(_Section):
+    path: Path = Field(
+        PROJECT_ROOT / "store",
+        description="Directory of the persistent Chroma store (and the BM25 index beside it).",
+    )
+    server_url: str | None = Field(
+        None,
+        description="URL of a Chroma server (e.g. http://127.0.0.1:8000). When set, vectors "
+        "live on the server and only the BM25 index stays in `path`.",
+    )
+    collection: str = Field("news", description="Name of the Chroma collection of passages.")
+
+
+class ChunkSettings(_Section):
+    max_tokens: int = Field(
+        200, ge=16, le=2048, description="Token budget of one chunk (tiktoken, see encoding)."
+    )
+    overlap_tokens: int = Field(
+        30, ge=0, le=512, description="Tokens of whole sentences repeated from the previous chunk."
+    )
+    encoding: str = Field("cl100k_base", description="tiktoken encoding used to count tokens.")
+
+
+class IngestSettings(_Section):
+    max_file_mb: float = Field(
+        10.0, gt=0, description="Files larger than this are skipped with a message."
+    )
+    extensions: tuple[str, ...] = Field(
+        (".txt", ".md", ".html", ".htm", ".pdf"), description="File types read by ingest."
+    )
+
+
+class RetrieveSettings(_Section):
+    k: int = Field(5, ge=1, le=100, description="Passages returned by search and given to answers.")
+    candidates: int = Field(
+        40, ge=1, le=1000, description="Candidates taken from each retriever before fusion."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    bm25_weight: float = Field(
+        2.0,
+        ge=0,
+        description="Weight of the BM25 ranking in fusion (2.0 measured best on the gold set).",
+    )
+
+    bridge: bool = Field(
+        True,
+        description="Expand BM25 queries with archive words of another script that the "
+        "embedder finds close (cross-lingual lexical matching, see rag/bridge.py).",
+    )
+    bridge_threshold: float = Field(
+        0.6, ge=0, le=1, description="Minimum word similarity for a bridge expansion."
+    )
+    bridge_terms: int = Field(2, ge=1, le=10, description="Expansions per question word.")
+
+
+class LLMSettings(_Section):
+    base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible endpoint (https://api.openai.com/v1, "
+        "http://127.0.0.1:11434/v1 for Ollama, a vLLM or llama.cpp server). Unset: no LLM.",
+    )
+    api_key: SecretStr | None = Field(
+        None, description="API key; required for api.openai.com, optional for local servers."
+    )
+    model: str = Field("gpt-4o-mini", description="Model name sent to the endpoint.")
+    timeout: float = Field(60.0, gt=0, description="Seconds before one LLM call is abandoned.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries with backoff on 429 and 5xx.")
+    max_tokens: int = Field(512, ge=16, description="Maximum tokens of the generated answer.")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+    context_tokens: int = Field(
+        3000, ge=256, description="Token budget of the passages put in the prompt."
+    )
+
+
+class AnswerSettings(_Section):
+    backend: Literal["auto", "extractive", "openai"] = Field(
+        "auto",
+        description="'auto': the LLM when configured and reachable, else extractive.",
+    )
+    language: Literal["auto", "ar", "en"] = Field(
+        "auto", description="Answer language; 'auto' answers in the question's language."
+    )
+    max_sentences: int = Field(
+        3, ge=1, le=6, description="Sentences quoted by the extractive backend."
+    )
+    min_relevance: float = Field(
+        0.25,
+        ge=-1,
+        le=1,
+        description="Abstain when no passage in the question's language reaches this dense "
+        "cosine similarity (off-topic questions; calibrated on the gold set).",
+    )
+    min_relevance_cross: float = Field(
+        0.15,
+        ge=-1,
+        le=1,
+        description="As min_relevance for passages in another language than the question "
+        "(cross-lingual similarities run lower).",
+    )
+    min_evidence_same: float = Field(
+        0.60,
+        ge=0,
+        le=2,
+        description="Extractive backend: abstain when the best sentence scores below this and "
+        "the sentence is in the question's language (calibrated on the gold set).",
+    )
+    min_evidence_cross: float = Field(
+        0.50,
+        ge=0,
+        le=2,
+        description="As min_evidence_same, when question and sentence languages differ "
+        "(cross-lingual similarities run lower).",
+    )
+    passages: int = Field(
+        8, ge=1, le=50, description="Passages retrieved to answer a question (rag ask --k)."
+    )
+    min_support: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of a claim's content words that its cited quote must contain "
+        "for the citation to count as verified.",
+    )
+    prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Directory of prompt files.")
+
+
+class UISettings(_Section):
+    host: str = Field("127.0.0.1", description="Interface the UI binds to.")
+    port: int = Field(7860, ge=1, le=65535, description="Port of the UI.")
+    max_upload_mb: float = Field(10.0, gt=0, description="Largest file accepted by upload.")
+    concurrency: int = Field(4, ge=1, description="Requests the UI's queue runs at once.")
+
+
+class Settings(BaseSettings):
+    """Effective settings: defaults < TOML file < environment < explicit arguments."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", env_nested_delimiter="__", extra="forbid", validate_assignment=True
+    )
+
+    embed: EmbedSettings = Field(default_factory=EmbedSettings, description="Embeddings.")
+    store: StoreSettings = Field(default_factory=StoreSettings, description="Vector store.")
+    chunk: ChunkSettings = Field(default_factory=ChunkSettings, description="Chunking.")
+    ingest: IngestSettings = Field(default_factory=IngestSettings, description="Ingestion.")
+    retrieve: RetrieveSettings = Field(default_factory=RetrieveSettings, description="Retrieval.")
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="LLM endpoint.")
+    answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answering.")
+    ui: UISettings = Field(default_factory=UISettings, description="Chat UI.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config = config_file()
+        if config is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config))
+        return tuple(sources)
+
+
+def config_file() -> Path | None:
+    """The TOML file settings are read from: $RAG_CONFIG, else ./rag.toml if it exists."""
+    named = os.environ.get("RAG_CONFIG")
+    if named:
+        return Path(named)
+    local = Path("rag.toml")
+    return local if local.is_file() else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from file and environment; `overrides` are nested dicts per section."""
+    from pydantic import ValidationError
+
+    from rag.errors import ConfigError
+
+    named = os.environ.get("RAG_CONFIG")
+    if named and not Path(named).is_file():
+        raise ConfigError(f"config file not found: {named}")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data, secrets masked (for `rag config`)."""
+    data = settings.model_dump(mode="json")
+    for section in ("embed", "llm"):
+        if data[section].get("api_key"):
+            data[section]["api_key"] = "****"
+    return data

@@ -1,0 +1,128 @@
+"""Language-aware text utilities shared by retrieval, answering and citation checks:
+Arabic normalisation, script-based language detection, tokenising and stemming."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # + tatweel
+_ALEF = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"}
+)
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_PERSIAN = str.maketrans({"ی": "ي", "ک": "ك", "ہ": "ه", "ۀ": "ه"})
+_ARABIC_CHAR = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+_LATIN_CHAR = re.compile("[A-Za-z\u00c0-\u024f]")
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+# Function words that carry no topic in either language; kept short on purpose because
+# BM25's IDF already discounts frequent words and question words matter to answer typing.
+AR_STOPWORDS = frozenset(
+    "في من على الى إلى عن مع ان أن إن او أو ثم قد لقد كان كانت يكون تكون هذا هذه ذلك تلك "
+    "التي الذي الذين اللذين اللتين هو هي هم هن نحن انا أنا انت أنت كما لكن بل لا لم لن ما "
+    "ماذا متى كيف اين أين هل كم لماذا اي أي كل بعض غير بين حتى عند منذ قبل بعد حول ضد عبر "
+    "خلال لدى وقد وقال قال وان وأن وإن وفي ومن وعلى وكان فيما بان بأن بشان بشأن ايضا أيضا "
+    "اليوم امس أمس و ف ب ل ك".split()
+)
+EN_STOPWORDS = frozenset(
+    "a an the of in on at to for from by with about as is are was were be been being it "
+    "its this that these those and or but not no do does did has have had will would "
+    "shall should can could may might what which who whom whose when where why how there "
+    "their they them he she his her we our you your i me my than then so if into over "
+    "under after before during since until up down out off again further once any all "
+    "each both few more most other some such only own same too very just also".split()
+)
+
+
+def normalize_arabic(text: str) -> str:
+    """Fold spelling variants that writers use interchangeably, so matching ignores them:
+    diacritics and tatweel dropped, alef/hamza forms unified, ta marbuta→ha, alef maqsura→ya,
+    Persian letters and Arabic-Indic digits mapped to their common forms."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _DIACRITICS.sub("", text)
+    return text.translate(_ALEF).translate(_PERSIAN).translate(_DIGITS)
+
+
+AR_STOPWORDS = frozenset(normalize_arabic(w) for w in AR_STOPWORDS)
+
+
+def fold(text: str) -> str:
+    """Normalised, case-folded text for substring comparisons (quotes, key facts)."""
+    return " ".join(normalize_arabic(text).casefold().split())
+
+
+def detect_language(text: str) -> str:
+    """'ar', 'en' or 'other' from the share of Arabic and Latin letters."""
+    arabic = len(_ARABIC_CHAR.findall(text))
+    latin = len(_LATIN_CHAR.findall(text))
+    letters = sum(ch.isalpha() for ch in text)
+    if letters == 0:
+        return "other"
+    if arabic >= latin and arabic / letters >= 0.3:
+        return "ar"
+    if latin > arabic and latin / letters >= 0.5:
+        return "en"
+    return "other"
+
+
+@lru_cache(maxsize=2)
+def _stemmer(language: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(language)
+
+
+def is_arabic_token(token: str) -> bool:
+    return bool(_ARABIC_CHAR.match(token))
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens of normalised, case-folded text."""
+    return _TOKEN.findall(normalize_arabic(text).casefold())
+
+
+_CLITIC_ARTICLE = re.compile("^(?:[وف]ال|لل)(?=..)")
+
+
+def light_tokens(text: str) -> list[str]:
+    """Tokens with only diacritics and digits folded (the form stemmers expect)."""
+    # The Arabic stemmer needs ta marbuta and hamza intact, so only diacritics and digits are
+    # folded before stemming; the full normalisation is applied to the stem.
+    light = _DIACRITICS.sub("", unicodedata.normalize("NFKC", text)).translate(_DIGITS)
+    return _TOKEN.findall(light.casefold())
+
+
+def analyze(text: str) -> list[str]:
+    """BM25 terms: tokens without stop words, each stemmed by its own script's stemmer
+    (Arabic or English) and normalised, so mixed-language text and queries index alike."""
+    ar, en = _stemmer("arabic"), _stemmer("english")
+    terms: list[str] = []
+    for tok in light_tokens(text):
+        if is_arabic_token(tok):
+            folded = normalize_arabic(tok)
+            if folded in AR_STOPWORDS or len(folded) < 2:
+                continue
+            # Snowball keeps a leading conjunction before the article (والقوات → والقوا) and
+            # misreads لل (ل + ال); rewrite both to the bare article first.
+            tok = _CLITIC_ARTICLE.sub("ال", tok)
+            terms.append(normalize_arabic(ar.stemWord(tok)))
+        else:
+            if tok in EN_STOPWORDS or (len(tok) < 2 and not tok.isdigit()):
+                continue
+            terms.append(en.stemWord(tok) if not tok.isdigit() else tok)
+    return terms
+
+
+def content_words(text: str) -> set[str]:
+    """Stemmed content words of a text (for overlap and support checks)."""
+    return set(analyze(text))
+
+
+def matching_spans(text: str, query: str) -> list[tuple[int, int]]:
+    """Spans of words in `text` whose BM25 term matches a term of `query` (for emphasis)."""
+    wanted = set(analyze(query))
+    if not wanted:
+        return []
+    return [(m.start(), m.end()) for m in _TOKEN.finditer(text) if set(analyze(m.group())) & wanted]

@@ -1,0 +1,46 @@
+"""Records passed between pipeline stages. Offsets are character offsets (Python str indices)
+into a document's original text: the decoded file for .txt/.md, the extracted text for
+.html/.pdf. That text is kept in the store so every quote can be checked against it."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Chunk(BaseModel):
+    """A passage of whole sentences from one section of one document."""
+
+    chunk_id: str = Field(description="Stable id: doc id, content hash and position.")
+    doc_id: str = Field(description="Path of the source relative to the ingested root.")
+    text: str = Field(description="Cleaned passage text.")
+    start: int = Field(description="Start offset of the passage in the original text.")
+    end: int = Field(description="End offset (exclusive) in the original text.")
+    title: str = Field("", description="Headline of the document (or of its section).")
+    outlet: str = Field("", description="Outlet named by the text, if any.")
+    date: str = Field("", description="ISO date of the passage's section, '' when unknown.")
+    date_source: str = Field("", description="'section', 'page' or '' (how date was found).")
+    section: str = Field("main", description="'main' or 'read_also' (an embedded article).")
+    language: str = Field("ar", description="Detected language of the passage.")
+    index: int = Field(0, description="Position of the chunk in its document.")
+
+
+class Passage(Chunk):
+    """A retrieved chunk with its scores."""
+
+    score: float = Field(0.0, description="Fused score (reciprocal rank fusion).")
+    dense_score: float | None = Field(None, description="Cosine similarity to the question.")
+    bm25_score: float | None = Field(None, description="BM25 score, None if not matched.")
+
+
+class DocumentInfo(BaseModel):
+    """What the store knows about one ingested document."""
+
+    doc_id: str
+    content_hash: str
+    title: str = ""
+    date: str = ""
+    outlet: str = ""
+    language: str = ""
+    encoding: str = ""
+    chunks: int = 0
+    path: str = ""
