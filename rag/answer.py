@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from rag.chunk import split_sentences
-from rag.cite import Citation, locate, numbers, support_score
+from rag.cite import Citation, Locator, numbers, support_score
 from rag.settings import Settings
 from rag.text import content_words, detect_language
 from rag.types import Passage
@@ -63,7 +63,10 @@ _PERSON_CUE = re.compile(
 _PLACE_CUE = re.compile(r"(قاعدة|معبر|مطار|محافظة|بلدة|ناحية|إقليم|مدينة|الحدود)")
 _CUES = {"date": _DATE_CUE, "number": _NUMBER_CUE, "person": _PERSON_CUE, "place": _PLACE_CUE}
 _MIN_WORDS = 5
-_FOLLOW_UP = re.compile(r"^(and|what about|how about|و|وماذا|وفي|ماذا عن)\b", re.I)
+_FOLLOW_UP = re.compile(
+    r"^(and|what about|how about|also|ماذا عن|و(ماذا|في|كم|متى|من|أين|اين|هل|ماذا عن)(\s|$))",
+    re.I,
+)
 
 
 class Timings(BaseModel):
@@ -98,6 +101,12 @@ class Answerer(Protocol):
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer: ...
 
 
+def looks_like_follow_up(question: str) -> bool:
+    """A question that leans on the previous one: "and in Syria?", «وفي سوريا؟»."""
+    words = question.split()
+    return len(words) <= 3 or (len(words) <= 8 and bool(_FOLLOW_UP.match(question)))
+
+
 def question_type(question: str) -> QuestionType:
     """What kind of thing the question asks for."""
     for kind, cue in _TYPE_CUES:
@@ -119,10 +128,17 @@ class SentenceIndex:
         self.items: list[tuple[int, int, int, str]] = []  # passage index, start, end, quote
         for pi, p in enumerate(passages):
             original = texts.get(p.doc_id, "")
+            locator = Locator(original, p.start, p.end)
             for s, e in split_sentences(p.text):
-                span = locate(p.text[s:e], original, p.start, p.end)
-                # Fragments (a headline cut at «..», a dateline) are not evidence.
-                if span is not None and len(p.text[s:e].split()) >= _MIN_WORDS:
+                span = locator.find(p.text[s:e])
+                # Fragments (a headline cut at «..», a dateline) and questions (a headline
+                # asking "why…?") are not evidence.
+                sentence = p.text[s:e].rstrip("\"'”»)")
+                if (
+                    span is not None
+                    and len(sentence.split()) >= _MIN_WORDS
+                    and not sentence.endswith(("?", "؟"))
+                ):
                     self.items.append((pi, span[0], span[1], original[span[0] : span[1]]))
 
 
@@ -307,16 +323,14 @@ def _with_markers(claim: str, markers: Sequence[int]) -> str:
 
 def _supporting_quote(claim, n, quotes, passage: Passage, texts, similarity):
     original = texts.get(passage.doc_id, "")
-    candidates = []
-    for q in quotes.get(n, []):
-        span = locate(q, original, passage.start, passage.end)
-        if span:
-            candidates.append(span)
+    locator = Locator(original, passage.start, passage.end)
+    candidates = [span for q in quotes.get(n, []) if (span := locator.find(q))]
     if not candidates:  # no usable quote: take the passage's own sentences
-        for s, e in split_sentences(passage.text):
-            span = locate(passage.text[s:e], original, passage.start, passage.end)
-            if span:
-                candidates.append(span)
+        candidates = [
+            span
+            for s, e in split_sentences(passage.text)
+            if (span := locator.find(passage.text[s:e]))
+        ]
     best = None
     for start, end in candidates:
         score = support_score(claim, original[start:end], similarity)

@@ -62,22 +62,34 @@ def searchable(text: str) -> tuple[str, list[int]]:
     return "".join(chars), back
 
 
+class Locator:
+    """Finds quotes inside one stretch of an original text; folds the stretch only once."""
+
+    def __init__(self, text: str, lo: int = 0, hi: int | None = None) -> None:
+        self.text = text
+        self.lo = lo
+        self.hi = len(text) if hi is None else hi
+        self._hay, self._back = searchable(text[lo : self.hi])
+
+    def find(self, quote: str) -> tuple[int, int] | None:
+        """Span of the original text matching `quote` after folding, or None."""
+        needle, _ = searchable(quote)
+        if len(needle) < 2:
+            return None
+        at = self._hay.find(needle)
+        if at < 0:
+            return None
+        start = self.lo + self._back[at]
+        end = self.lo + self._back[at + len(needle) - 1] + 1
+        # Extend over trailing combining marks (diacritics) of the last letter.
+        while end < self.hi and unicodedata.combining(self.text[end]):
+            end += 1
+        return start, end
+
+
 def locate(quote: str, text: str, lo: int = 0, hi: int | None = None) -> tuple[int, int] | None:
     """Span of `text[lo:hi]` (as offsets into `text`) that matches `quote` after folding."""
-    hi = len(text) if hi is None else hi
-    needle, _ = searchable(quote)
-    if len(needle) < 2:
-        return None
-    hay, back = searchable(text[lo:hi])
-    at = hay.find(needle)
-    if at < 0:
-        return None
-    start = lo + back[at]
-    end = lo + back[at + len(needle) - 1] + 1
-    # Extend over trailing combining marks (diacritics) of the last letter.
-    while end < hi and unicodedata.combining(text[end]):
-        end += 1
-    return start, end
+    return Locator(text, lo, hi).find(quote)
 
 
 def numbers(text: str) -> set[str]:

@@ -21,6 +21,11 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Bilingual (Arabic/English) question answering over news archives.",
 )
+bench_app = typer.Typer(
+    no_args_is_help=True,
+    help="Benchmarks that print figures (record them in docs/BENCHMARKS.md).",
+)
+app.add_typer(bench_app, name="bench")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
@@ -352,6 +357,159 @@ def serve(
         run_serve(settings, settings.ui.host, settings.ui.port)
 
     _run(body)
+
+
+BenchPathOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--path", help="Benchmarks folder (default $RAG_BENCHMARKS_DIR or ../shared/benchmarks)."
+    ),
+]
+LimitOpt = Annotated[
+    int | None, typer.Option("--limit", help="Questions per direction, evenly spread (all).")
+]
+DirectionsOpt = Annotated[
+    str | None, typer.Option("--directions", help="Comma-separated: ar-ar,en-ar.")
+]
+ArticlesOpt = Annotated[
+    int | None,
+    typer.Option("--articles", help="Only the first N articles (a smaller, easier corpus)."),
+]
+AblationsOpt = Annotated[
+    bool, typer.Option("--ablations/--no-ablations", help="Also dense-only, BM25-only, no-bridge.")
+]
+BenchOutOpt = Annotated[
+    Path | None, typer.Option("--out", help="Write <dataset>.json and .md into this folder.")
+]
+BenchStoreOpt = Annotated[
+    Path | None, typer.Option("--store", help="Keep the benchmark store here (default: temp).")
+]
+
+
+def _public_bench(
+    dataset: str,
+    path: Path | None,
+    limit: int | None,
+    directions: str | None,
+    answers: int,
+    articles: int | None,
+    ablations: bool,
+    out_dir: Path | None,
+    store: Path | None,
+    as_json: bool,
+) -> None:
+    def body() -> None:
+        from rag.bench_public import (
+            benchmarks_dir,
+            missing_reason,
+            run_benchmark,
+            to_markdown,
+            write_outputs,
+        )
+
+        root = benchmarks_dir(path)
+        reason = missing_reason(root, dataset)
+        if reason is not None:
+            out.print(json.dumps({"skipped": reason}) if as_json else reason)
+            return
+        chosen = [d.strip() for d in directions.split(",") if d.strip()] if directions else None
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=as_json or not err.is_terminal,
+        ) as progress:
+            task = progress.add_task(f"{dataset}: indexing", total=None)
+            result = run_benchmark(
+                dataset,
+                root,
+                _settings(None),
+                directions=chosen,
+                limit=limit,
+                answers=answers,
+                articles=articles,
+                store=store,
+                ablations=ablations,
+                progress=lambda label, done, total: progress.update(
+                    task, description=f"{dataset} {label}", completed=done, total=total
+                ),
+            )
+        if out_dir is not None:
+            write_outputs(result, out_dir)
+        if as_json:
+            out.print_json(json.dumps(result, ensure_ascii=False))
+            return
+        out.print(escape(to_markdown(result)))
+        if out_dir is not None:
+            out.print(f"report: {out_dir / (dataset + '.md')}")
+
+    _run(body)
+
+
+@bench_app.command("xquad")
+def bench_xquad(
+    path: BenchPathOpt = None,
+    limit: LimitOpt = None,
+    directions: DirectionsOpt = None,
+    answers: Annotated[
+        int, typer.Option("--answers", help="Questions answered per direction.")
+    ] = 100,
+    articles: ArticlesOpt = None,
+    ablations: AblationsOpt = True,
+    out_dir: BenchOutOpt = None,
+    store: BenchStoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """XQuAD: ar and en questions against the 240 Arabic paragraphs (retrieval + answers)."""
+    _public_bench(
+        "xquad", path, limit, directions, answers, articles, ablations, out_dir, store, as_json
+    )
+
+
+@bench_app.command("xquad-r")
+def bench_xquad_r(
+    path: BenchPathOpt = None,
+    limit: LimitOpt = None,
+    directions: DirectionsOpt = None,
+    answers: Annotated[
+        int,
+        typer.Option(
+            "--answers",
+            help="Questions answered per direction (off: retrieval "
+            "of the sentence is already the answer).",
+        ),
+    ] = 0,
+    articles: ArticlesOpt = None,
+    ablations: AblationsOpt = True,
+    out_dir: BenchOutOpt = None,
+    store: BenchStoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """XQuAD-R: retrieve the Arabic answer sentence (each of 1222 sentences is one document)."""
+    _public_bench(
+        "xquad-r", path, limit, directions, answers, articles, ablations, out_dir, store, as_json
+    )
+
+
+@bench_app.command("arcd")
+def bench_arcd(
+    path: BenchPathOpt = None,
+    limit: LimitOpt = None,
+    directions: DirectionsOpt = None,
+    answers: Annotated[int, typer.Option("--answers", help="Questions answered.")] = 100,
+    articles: ArticlesOpt = None,
+    ablations: AblationsOpt = True,
+    out_dir: BenchOutOpt = None,
+    store: BenchStoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """ARCD test split: native Arabic questions against its 234 paragraphs."""
+    _public_bench(
+        "arcd", path, limit, directions, answers, articles, ablations, out_dir, store, as_json
+    )
 
 
 @app.command()

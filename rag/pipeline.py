@@ -12,6 +12,7 @@ from rag.answer import (
     Answer,
     ExtractiveAnswerer,
     answer_language,
+    looks_like_follow_up,
     verify_draft,
 )
 from rag.embed import Embedder, build_embedder
@@ -21,8 +22,6 @@ from rag.retrieve import Retriever, SearchFilters, check_question
 from rag.settings import Settings
 from rag.store import Store
 from rag.types import Passage
-
-_FOLLOW_UP_WORDS = 6
 
 
 def open_retriever(settings: Settings) -> Retriever:
@@ -173,7 +172,7 @@ class Pipeline:
         else:
             reason = None
         # Without an LLM, a short follow-up ("and in Syria?") borrows the previous question.
-        if len(question.split()) <= _FOLLOW_UP_WORDS:
+        if looks_like_follow_up(question):
             return f"{previous[-1]} {question}", reason
         return question, reason
 

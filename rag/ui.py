@@ -185,7 +185,11 @@ class ChatActions:
             if target.resolve().parent != self.upload_dir.resolve():
                 rejected.append((name, "file name not allowed"))
                 continue
-            shutil.copyfile(source, target)
+            try:
+                shutil.copyfile(source, target)
+            except OSError as exc:
+                rejected.append((name, f"cannot store ({exc.strerror or exc})"))
+                continue
             staged.append(target)
         return staged, rejected
 
@@ -283,7 +287,11 @@ def build_app(pipeline: Pipeline, settings: Settings) -> gr.Blocks:
                     label="Answer language / لغة الإجابة",
                 )
                 k = gr.Slider(
-                    1, 20, value=settings.retrieve.k, step=1, label="Passages / عدد المقاطع"
+                    1,
+                    max(20, settings.retrieve.k),
+                    value=settings.retrieve.k,
+                    step=1,
+                    label="Passages / عدد المقاطع",
                 )
                 backend = gr.Radio(
                     [("auto", "auto"), ("extractive", "extractive"), ("LLM", "openai")],

@@ -10,13 +10,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from urllib.parse import urlparse
 
-from rag.answer import Answer
+from rag.answer import Answer, date_label
 from rag.cite import Citation, locate
 from rag.errors import InputError
 from rag.text import detect_language
 from rag.types import Passage
 
 _MARKER = re.compile(r"\[(\d+)\]")
+_QUOTED = re.compile("«([^«»]+)»")
 _RTL_CHAR = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _TITLE_CHARS = 300
 _MAX_NAME_BYTES = 200
@@ -160,8 +161,11 @@ def answer_html(answer: Answer, turn: int | None = None) -> str:
         if not line:
             continue
         item = line[2:] if line.startswith("- ") else None
-        html = link_markers(escape(item if item is not None else line), cited, turn)
-        dir_ = direction(item if item is not None else line)
+        text = item if item is not None else line
+        # Quotes are isolated so an Arabic quote inside an English line (or the reverse)
+        # keeps its own order; done before linking so no attribute is touched.
+        html = link_markers(_QUOTED.sub(r"«<bdi>\1</bdi>»", escape(text)), cited, turn)
+        dir_ = direction(text)
         if item is not None:
             bullets.append(f'<li dir="{dir_}">{html}</li>')
             continue
@@ -248,7 +252,7 @@ def citation_card(c: Citation, turn: int | None, language: str) -> str:
         number=f"[{c.marker}]",
         title=c.title or c.doc_id,
         outlet=c.outlet,
-        date=c.date,
+        date=date_label(c.date, c.date_source, c.section, language) if c.date else "",
         doc_id=c.doc_id,
         body=highlight(text, c.quote),
         text_dir=direction(text),
@@ -263,7 +267,7 @@ def passage_card(p: Passage, rank: int, turn: int | None, language: str) -> str:
         number=f"({rank})",
         title=p.title or p.doc_id,
         outlet=p.outlet,
-        date=p.date,
+        date=date_label(p.date, p.date_source, p.section, language) if p.date else "",
         doc_id=p.doc_id,
         body=escape(p.text),
         text_dir=direction(p.text),

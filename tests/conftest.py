@@ -28,9 +28,9 @@ def embedder() -> USEEmbedder:
     return USEEmbedder(threads=1)
 
 
-def make_settings(store: Path, **sections: dict) -> Settings:
+def make_settings(store_path: Path, /, **sections: dict) -> Settings:
     settings = Settings(**sections)
-    settings.store.path = store
+    settings.store.path = store_path
     return settings
 
 
