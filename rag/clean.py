@@ -13,6 +13,30 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from rag.boilerplate import (
+    BULLET,
+    BY,
+    BY_AR,
+    BY_DESK,
+    BY_STAR,
+    CONSENT,
+    CONTINUES,
+    COOKIE,
+    COOKIE_CUE,
+    DATELINE_OPENER,
+    DOMAIN,
+    GLUE,
+    MENU_RE,
+    PERIOD_END,
+    QUOTED,
+    READ_ALSO,
+    RELATED_INLINE,
+    SOCIAL,
+    SOURCE,
+    TAGS,
+    WHOLE_RE,
+    fold_line,
+)
 from rag.dates import FoundDate, dateline_end, find_dates, is_dateline
 
 __all__ = ["CleanDoc", "Section", "clean"]
@@ -140,106 +164,6 @@ def _lines(raw: str) -> list[_Line]:
 
 # ---- line features -----------------------------------------------------------------------
 
-_TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u0640]")
-_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ک": "ك"})
-
-
-def _fold(text: str) -> tuple[str, list[int]]:
-    """Matching key (no diacritics, one alef, lower case) and each key char's index in text."""
-    out: list[str] = []
-    idx: list[int] = []
-    for i, ch in enumerate(text):
-        if not _TASHKEEL.match(ch):
-            low = ch.translate(_FOLD).lower()
-            out.append(low)
-            idx.extend([i] * len(low))
-    return "".join(out), idx
-
-
-def _alts(words: str) -> str:
-    return "|".join(sorted(words.split("|"), key=len, reverse=True))
-
-
-_P = r"[^\w]*"  # leading bullets / punctuation
-# Calls to action; the weak ones are also ordinary verbs («شارك الوزير في القمة»).
-_SOCIAL_LEAD = (
-    "تابعونا|تابعنا|الشبكات الاجتماعية|مواقع التواصل|اشترك في النشرة|للاشتراك|follow us|share this|"
-    "subscribe|sign up|newsletter|النشرة البريدية"
-)
-_SOCIAL_WEAK = "تابعوا|شارك|شاركها|مشاركة|اشترك|انضم الينا|follow|share"
-_SOCIAL_SITES = (
-    "facebook|twitter|whatsapp|telegram|instagram|youtube|linkedin|email|print|فيسبوك|فيس بوك|"
-    "تويتر|واتساب|تلغرام|تيليجرام|انستغرام|يوتيوب|طباعة"
-)
-# Lines that are nothing but one of these phrases (matched on the folded key).
-_WHOLE = {
-    "related-links": "مقالات مشابهة|مقالات ذات صلة|اخبار ذات صلة|مواضيع ذات صلة|قد يعجبك ايضا|"
-    "قد يعحبك ايضا|قد يهمك ايضا|قد يهمك|اقرا المزيد|الاكثر قراءة|الاكثر مشاهدة|related articles|"
-    "related stories|related posts|related news|related|read more|more stories|you may also like|"
-    "you might also like|most read|recommended",
-    "navigation": "المقال السابق|المقال التالي|الخبر السابق|الخبر التالي|المقالة السابقة|"
-    "المقالة التالية|روابط سريعة|روابط مهمة|previous article|next article|previous post|next post|"
-    "quick links",
-    "comment-form": "دع تعليقا|اترك تعليقا|اترك تعليقك|اضف تعليق|اضف تعليقا|اضف تعليقك|التعليقات|"
-    "تعليقات|اكتب تعليقك|leave a comment|leave a reply|add a comment|comments|post a comment",
-    "ad": "اعلان|advertisement|sponsored|محتوى مدفوع|ad",
-    "social": f"{_SOCIAL_LEAD}|{_SOCIAL_WEAK}|{_SOCIAL_SITES}",
-}
-_WHOLE_RE = {k: re.compile(rf"^{_P}(?:{_alts(v)})\W*$") for k, v in _WHOLE.items()}
-# A row of share buttons: «فيسبوك تويتر واتساب».
-_WHOLE_RE["social"] = re.compile(rf"^(?:{_P}(?:{_alts(_WHOLE['social'])})\b)+\W*$")
-# Social lines also come as a lead word plus more words, or glued («تابعونافلاش نيوز»).
-_SOCIAL = re.compile(
-    rf"^{_P}(?:تابعونا|تابعنا|الشبكات الاجتماعية|(?:{_alts(_SOCIAL_LEAD)})\b"
-    rf"|(?:{_alts(_SOCIAL_WEAK)})\b.*\b(?:{_alts(_SOCIAL_SITES)}|{_alts(_SOCIAL_LEAD)})\b)"
-)
-_READ_ALSO = re.compile(rf"^{_P}(?:اقرا ايضا|read also|also read|see also)\b\s*[:：\-–]?\s*")
-_RELATED_INLINE = re.compile(rf"^{_P}(?:{_alts(_WHOLE['related-links'])})\s*[:：]")
-_TAGS = re.compile(rf"^{_P}(?:كلمات دلالية|الكلمات الدلالية|كلمات مفتاحية|وسوم|tags|keywords)\s*:")
-_SOURCE = re.compile(r"^[^\w]*(?:المصدر|مصدر الخبر|[Ss]ources?|SOURCE)\s*[:：|]\s*(?P<name>.+)$")
-_COOKIE = re.compile(
-    r"كوكيز|ملفات (?:تعريف )?الارتباط|cookie|^(?:هذا الموقع يستخدم|this (?:web)?site uses)"
-)
-# A long line about cookies is a banner only if it asks for consent (articles discuss cookies).
-_COOKIE_CUE = re.compile(
-    r"^(?:هذا الموقع يستخدم|يستخدم هذا الموقع|this (?:web)?site uses|we use cookies)|موافق|اوافق"
-    r"|قبول|الخصوصية|\b(?:accept|agree|consent|privacy|continuing to use)\b"
-)
-_CONSENT = re.compile(
-    r"لهذا النموذج|حفظ بيناتك|حفظ بياناتك|by using this form|لن يتم نشر عنوان|احفظ اسمي"
-    r"|save my name|email address will not be published|الحقول الالزامية|required fields are"
-)
-_DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?:/\S*)?$")
-_BY = re.compile(r"^by\s+\S+(?:\s+\S+){0,3}$")
-_BY_AR = re.compile(
-    r"^(?P<kw>متابعة|بقلم|كتب|كتبت|إعداد|اعداد|تحرير|ترجمة)\s*[/:：\-–]\s*(?P<n>.+)"
-)
-_BY_STAR = re.compile(r"^\*\s*(?P<n>[^:：*]{2,40}?)\s*[:：]")
-_BY_DESK = re.compile(r"^[^:：]{2,40}?\s*[:：]\s*(?:اخبار ومتابعات|متابعات|اخبار)$")
-_MENU_RE = re.compile(
-    _alts(
-        "الرئيسية|الصفحة الرئيسية|اخبار|الاخبار|مقالات|المقالات|الحدث|انتم والحدث|اعرف اكثر|"
-        "الافتتاحية|رياضة|الرياضة|اقتصاد|الاقتصاد|سياسة|منوعات|ثقافة|فن|فنون|تكنولوجيا|صحة|فيديو|"
-        "صور|اتصل بنا|من نحن|للاعلان معنا|اعلن معنا|سياسة الخصوصية|شروط الاستخدام|عربي ودولي|"
-        "محليات|تقارير|تحقيقات|اراء|راي|كتاب|المزيد|بحث|ارشيف|مجتمع|عاجل|home|news|world|politics|"
-        "business|sports?|opinion|culture|tech|technology|health|science|videos?|photos|about|"
-        "about us|contact|contact us|advertise|privacy policy|terms|search|menu|login|latest"
-    ).replace(" ", "")
-)
-_GLUE = re.compile(r"[ةى](?=[\u0621-\u064a])|[a-z](?=[A-Z])")
-_QUOTED = re.compile(r"^[\"“”«'].*[\"“”»']$")
-_PERIOD_END = re.compile(r"(?<!\.)\.[\"”»')]?$")
-_BULLET = re.compile(r"^[•·▪●►◦*\-–—]\s*")
-# Openers of a paragraph that carries on the story just told (so a preceding «اقرأ أيضاً» +
-# headline was an inline link, not the start of another article).
-_CONTINUES = re.compile(
-    r"^(?:و(?:قال|قالت|اضاف|اضافت|اكد|اكدت|اشار|اشارت|اوضح|اوضحت|اعلن|اعلنت|افاد|افادت|اعتبر"
-    r"|كان|كانت|في|من|على|ذكر|ذكرت|بحسب|وفق|وفقا|لفت|لفتت|بين|بينت|قد|لم|لا|لن|هو|هي|هذا|هذه"
-    r"|ذلك|بعد|قبل|مع|ال\w+|ت\w{2,}|ي\w{2,}|ن\w{2,})|فيما|فقد|فان|كما|لكن|الا ان"
-    r"|and|but|however|meanwhile|he|she|they|it|this|also|in addition|earlier|later)\b"
-)
-_DATELINE_OPENER = re.compile(r"^\S+(?: \S+)?\s?(?:[–—-]\s|/\s)|^[A-Z][A-Z .]+(?:\(.*?\))?\s*[–—-]")
-
 
 @dataclass
 class _Feat:
@@ -259,9 +183,9 @@ def _outlet(name: str) -> str | None:
 
 def _features(text: str) -> _Feat:
     words = len(text.split())
-    prose = words >= 20 or (words >= 6 and bool(_PERIOD_END.search(text)))
+    prose = words >= 20 or (words >= 6 and bool(PERIOD_END.search(text)))
     dates = find_dates(text)
-    f = _Feat(_fold(text)[0], words, prose, dates, is_dateline(text, dates))
+    f = _Feat(fold_line(text)[0], words, prose, dates, is_dateline(text, dates))
     f.static, f.name = _static(text, f)
     return f
 
@@ -269,20 +193,20 @@ def _features(text: str) -> _Feat:
 def _static(text: str, f: _Feat) -> tuple[str | None, str | None]:
     """Boilerplate recognisable from the line alone, wherever it sits (first rule wins)."""
     key, short = f.key, not f.prose and f.words <= 12
-    src = _SOURCE.match(text) if f.words <= 15 else None
-    by = _BY_AR.match(text) if f.words <= 6 else None
-    consent = f.words <= 30 and _CONSENT.search(key)
+    src = SOURCE.match(text) if f.words <= 15 else None
+    by = BY_AR.match(text) if f.words <= 6 else None
+    consent = f.words <= 30 and CONSENT.search(key)
     rules = (
         ("separator", not any(c.isalnum() for c in text), None),
         ("dateline", f.date_only, None),
-        ("cookie-banner", _COOKIE.search(key) and (short or _COOKIE_CUE.search(key)), None),
-        ("comment-form", _WHOLE_RE["comment-form"].match(key) or consent, None),
-        ("tags", _TAGS.match(key), None),
+        ("cookie-banner", COOKIE.search(key) and (short or COOKIE_CUE.search(key)), None),
+        ("comment-form", WHOLE_RE["comment-form"].match(key) or consent, None),
+        ("tags", TAGS.match(key), None),
         ("source", src, src and _outlet(src["name"])),
-        ("social", short and (_SOCIAL.match(key) or _WHOLE_RE["social"].match(key)), None),
-        ("ad", _WHOLE_RE["ad"].match(key), None),
-        ("navigation", _DOMAIN.match(key) or (short and _is_menu(key, need_hits=2)), None),
-        ("byline", short and _BY.match(key), None),
+        ("social", short and (SOCIAL.match(key) or WHOLE_RE["social"].match(key)), None),
+        ("ad", WHOLE_RE["ad"].match(key), None),
+        ("navigation", DOMAIN.match(key) or (short and _is_menu(key, need_hits=2)), None),
+        ("byline", short and BY.match(key), None),
         ("byline", by, by and by["kw"] == "متابعة" and _outlet(by["n"])),
     )
     return next(((r, name or None) for r, hit, name in rules if hit), (None, None))
@@ -291,8 +215,8 @@ def _static(text: str, f: _Feat) -> tuple[str | None, str | None]:
 def _is_menu(key: str, need_hits: int) -> bool:
     """Menu entries scraped together («الحدثأنتم والحدث») leave nothing once removed."""
     squashed = re.sub(r"[\W_]", "", key)
-    hits = len(_MENU_RE.findall(squashed))
-    return hits >= need_hits and len(_MENU_RE.sub("", squashed)) <= 2
+    hits = len(MENU_RE.findall(squashed))
+    return hits >= need_hits and len(MENU_RE.sub("", squashed)) <= 2
 
 
 # ---- segmentation ------------------------------------------------------------------------
@@ -324,10 +248,10 @@ class _Cleaner:
     def _heading(self, j: int) -> str | None:
         """The reason to drop a heading that opens a list of links, if line j is one."""
         key = self.f[j].key
-        return next((r for r in ("related-links", "navigation") if _WHOLE_RE[r].match(key)), None)
+        return next((r for r in ("related-links", "navigation") if WHOLE_RE[r].match(key)), None)
 
     def _is_marker(self, j: int) -> bool:
-        return bool(_READ_ALSO.match(self.f[j].key) or self._heading(j))
+        return bool(READ_ALSO.match(self.f[j].key) or self._heading(j))
 
     def _drop(self, i: int, reason: str | None) -> None:
         self.sec_of[i], self.reason[i] = len(self.secs) - 1, reason
@@ -343,7 +267,7 @@ class _Cleaner:
         header, i = True, 0
         while i < len(self.lines):
             f, text, sec = self.f[i], self.lines[i].text, self.secs[-1]
-            if m := _READ_ALSO.match(f.key):
+            if m := READ_ALSO.match(f.key):
                 i = self._read_also(i, m.end())
                 header = header and len(self.secs) == 1
                 continue
@@ -351,7 +275,7 @@ class _Cleaner:
                 self._drop(i, head)
                 i = self._consume_list(i + 1, head)
                 continue
-            r = f.static or ("related-links" if _RELATED_INLINE.match(f.key) else None)
+            r = f.static or ("related-links" if RELATED_INLINE.match(f.key) else None)
             r = r or (self._header_reason(i) if header else None)
             if r == "source":
                 sec.source, sec.ended = sec.source or f.name, True
@@ -361,7 +285,7 @@ class _Cleaner:
             elif r is None:
                 if cut := dateline_end(text, f.dates):
                     self._cut(i, cut, "dateline")
-                title_ok = 3 <= f.words <= 30 and not _PERIOD_END.search(text)
+                title_ok = 3 <= f.words <= 30 and not PERIOD_END.search(text)
                 if header and len(self.secs) == 1 and sec.title is None and title_ok:
                     sec.title = text
                 elif f.prose:
@@ -374,16 +298,16 @@ class _Cleaner:
         f, text = self.f[i], self.lines[i].text
         if f.prose or f.words > 12:
             return None
-        if _is_menu(f.key, need_hits=1) or len(_GLUE.findall(text)) >= 2:
+        if _is_menu(f.key, need_hits=1) or len(GLUE.findall(text)) >= 2:
             return "navigation"
-        if f.words <= 8 and _QUOTED.match(text):
+        if f.words <= 8 and QUOTED.match(text):
             return "navigation"  # a site slogan
-        star = _BY_STAR.match(text)
+        star = BY_STAR.match(text)
         name = _outlet(star["n"] if star else re.split("[:：]", text)[0])
         if (
-            (star or _BY_DESK.match(f.key))
+            (star or BY_DESK.match(f.key))
             and f.words <= 6
-            and not _is_menu(_fold(name or "")[0], 1)
+            and not _is_menu(fold_line(name or "")[0], 1)
         ):
             f.name = name  # «*فرات بوست: أخبار ومتابعات»
             return "byline"
@@ -398,7 +322,7 @@ class _Cleaner:
         bulleted = None
         while j < len(self.lines) and not (self.f[j].static or self._is_marker(j)):
             f = self.f[j]
-            bullet = bool(_BULLET.match(self.lines[j].text)) and f.words > 1
+            bullet = bool(BULLET.match(self.lines[j].text)) and f.words > 1
             bulleted = bullet if bulleted is None else bulleted
             k = self._next(j + 1)
             # Unbulleted, a short line right before prose is a subheading or the next headline.
@@ -413,7 +337,7 @@ class _Cleaner:
     def _read_also(self, i: int, marker_end: int) -> int:
         """Decide whether «اقرأ أيضاً» opens an embedded article or is an inline link."""
         text, f = self.lines[i].text, self.f[i]
-        rest = _fold(text)[1][marker_end] if marker_end < len(f.key) else len(text)
+        rest = fold_line(text)[1][marker_end] if marker_end < len(f.key) else len(text)
         inline = rest < len(text)  # the headline shares the marker's line
         h = i if inline else self._next(i + 1)
         if h is not None and not inline:
@@ -438,7 +362,7 @@ class _Cleaner:
     def _opens_article(self, j: int | None) -> bool:
         prose_after = 0
         for k in range(len(self.lines) if j is None else j, len(self.lines)):
-            if _READ_ALSO.match(self.f[k].key):
+            if READ_ALSO.match(self.f[k].key):
                 break
             prose_after += self.f[k].prose and self.f[k].static is None
         if j is None or prose_after == 0:
@@ -446,11 +370,11 @@ class _Cleaner:
         if self.secs[-1].ended:
             return True
         f, text = self.f[j], self.lines[j].text
-        if f.static in ("source", "tags") or self._is_marker(j) or _CONTINUES.match(f.key):
+        if f.static in ("source", "tags") or self._is_marker(j) or CONTINUES.match(f.key):
             return False
         if text[:1].islower() or text[:1] in '"“«':
             return False  # a sentence or quote carrying on
-        if any(d.kind == "published" for d in f.dates) or _DATELINE_OPENER.match(text):
+        if any(d.kind == "published" for d in f.dates) or DATELINE_OPENER.match(text):
             return True
         return prose_after >= 3
 
