@@ -154,6 +154,13 @@ class AnswerSettings(_Section):
         description="As min_evidence_same, when question and sentence languages differ "
         "(cross-lingual similarities run lower).",
     )
+    extra_margin: float = Field(
+        0.25,
+        ge=0,
+        le=2,
+        description="Extractive backend: a second or third sentence is quoted only when it "
+        "scores within this margin of the best one.",
+    )
     passages: int = Field(
         8, ge=1, le=50, description="Passages retrieved to answer a question (rag ask --k)."
     )
