@@ -307,6 +307,9 @@ def verify_draft(
     supports the claim) is found verbatim in the original document and supports the claim."""
     citations: list[Citation] = []
     dropped, unsupported, out = 0, [], []
+    # Models often put markers after the full stop ("… 2025. [1]"); move them before it so
+    # they stay with their sentence when the text is split.
+    text = re.sub(r"([.!?؟؛…]+)((?:\s*\[\d+\])+)", lambda m: m.group(2) + m.group(1), text)
     for s, e in split_sentences(text):
         sentence = text[s:e]
         markers = [int(m) for m in re.findall(r"\[(\d+)\]", sentence)]

@@ -24,9 +24,7 @@ BENCHMARKS = PROJECT_ROOT.parent / "shared" / "benchmarks"
 CORPUS = PROJECT_ROOT / "data" / "corpus"
 SOURCES = ("arcd/arcd.json", "xquad/xquad.ar.json", "xquad-r/ar.json")
 SEED = 20240105
-_AR_MONTHS = (
-    "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر".split()
-)
+_AR_MONTHS = "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر".split()
 _AR_DAYS = "الاثنين الثلاثاء الأربعاء الخميس الجمعة السبت الأحد".split()
 _OUTLETS = tuple(f"صحيفة الأرشيف التجريبي {n}" for n in range(1, 25))
 

@@ -71,7 +71,6 @@ class Query:
 
 @dataclass
 class Task:
-    dataset: str
     unit: str
     docs: dict[str, str]
     queries: dict[str, list[Query]]
@@ -89,17 +88,11 @@ def load_squad(path: Path) -> SquadData:
                 if p["context"] not in seen:
                     seen[p["context"]] = len(data.paragraphs)
                     data.paragraphs.append(Paragraph(p["context"], ai, breaks))
+                at = seen[p["context"]]
                 for q in p["qas"]:
                     gold = q["answers"][0]
-                    data.questions.append(
-                        Question(
-                            str(q["id"]),
-                            q["question"],
-                            gold["text"],
-                            int(gold["answer_start"]),
-                            seen[p["context"]],
-                        )
-                    )
+                    row = (str(q["id"]), q["question"], gold["text"], int(gold["answer_start"]))
+                    data.questions.append(Question(*row, at))
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     except (ValueError, KeyError, IndexError, TypeError) as exc:
@@ -148,40 +141,38 @@ def build_task(
         ar = load_squad(root / dataset / files[0])
         en = load_squad(root / dataset / files[1]) if "en-ar" in directions else None
     keep = [i for i, p in enumerate(ar.paragraphs) if articles is None or p.article < articles]
-    docs: dict[str, str] = {}
-    by_text: dict[str, str] = {}
     prefix = {"xquad": "xquad-ar-p", "arcd": "arcd-test-p", "xquad-r": "xquadr-ar-s"}[dataset]
-    for i in keep:
-        p = ar.paragraphs[i]
-        if dataset != "xquad-r":
-            docs[f"{prefix}{len(docs) + 1:04d}.txt"] = p.context
-            continue
-        for s, e in p.breaks:
-            text = p.context[s:e].strip()
-            if text and text not in by_text:
-                by_text[text] = f"{prefix}{len(by_text) + 1:05d}.txt"
-                docs[by_text[text]] = text
     para_doc = {i: f"{prefix}{n:04d}.txt" for n, i in enumerate(keep, 1)}
+    docs = {para_doc[i]: ar.paragraphs[i].context for i in keep}
     gold: dict[str, tuple[str, str]] = {}
+    if dataset == "xquad-r":
+        docs, by_text = {}, {}
+        for i in keep:
+            p = ar.paragraphs[i]
+            if not p.breaks:
+                raise InputError(f"{dataset}: a paragraph has no sentence_breaks")
+            for s, e in p.breaks:
+                text = p.context[s:e].strip()
+                if text and text not in by_text:
+                    by_text[text] = f"{prefix}{len(by_text) + 1:05d}.txt"
+                    docs[by_text[text]] = text
     for q in ar.questions:
         if q.paragraph not in para_doc:
             continue
-        p = ar.paragraphs[q.paragraph]
+        doc = para_doc[q.paragraph]
         if dataset == "xquad-r":
+            p = ar.paragraphs[q.paragraph]
             s, e = p.breaks[_sentence_of(p, q.answer_start)]
-            doc = by_text.get(p.context[s:e].strip())
-            if doc is None:
-                continue
-        else:
-            doc = para_doc[q.paragraph]
-        gold[q.qid] = (doc, q.answer)
+            doc = by_text.get(p.context[s:e].strip(), "")
+        if doc:
+            gold[q.qid] = (doc, q.answer)
     queries: dict[str, list[Query]] = {}
     for d in directions:
         asked = ar.questions if d == "ar-ar" else (en.questions if en else [])
         # en→ar questions are judged on the Arabic unit and answer of the parallel id.
         queries[d] = [Query(q.qid, q.text, *gold[q.qid]) for q in asked if q.qid in gold]
     unit = "sentence" if dataset == "xquad-r" else "paragraph"
-    return Task(dataset, unit, docs, queries)
+    return Task(unit, docs, queries)
 
 
 def spread(items: Sequence[Any], n: int | None) -> list[Any]:
@@ -246,6 +237,14 @@ def _index(task: Task, settings: Settings, workdir: Path) -> tuple[Any, dict[str
     return store, info
 
 
+def _ms(seconds: Sequence[float]) -> tuple[float | None, float | None]:
+    """Mean and 95th percentile in milliseconds."""
+    if not seconds:
+        return None, None
+    p95 = sorted(seconds)[int(0.95 * (len(seconds) - 1))]
+    return round(1000 * statistics.fmean(seconds), 1), round(1000 * p95, 1)
+
+
 def _retrieval(
     retriever: Any, queries: Sequence[Query], label: str, progress: Progress | None
 ) -> dict[str, Any]:
@@ -260,13 +259,12 @@ def _retrieval(
         ranks.append(rank_of(ranked[:10], q.relevant))
         if progress:
             progress(label, i + 1, len(queries))
+    mean, p95 = _ms(times)
     return {
         "questions": len(queries),
         **retrieval_metrics(ranks),
-        "query_ms_mean": round(1000 * statistics.fmean(times), 1) if times else None,
-        "query_ms_p95": round(1000 * sorted(times)[int(0.95 * (len(times) - 1))], 1)
-        if times
-        else None,
+        "query_ms_mean": mean,
+        "query_ms_p95": p95,
         "fewer_than_10_units": short,
     }
 
@@ -294,7 +292,7 @@ def _answers(
         "gold_in_cited": round(inside / n, 4),
         "gold_unit_cited": round(unit_cited / n, 4),
         "best_sentence_f1": round(sum(f1s) / n, 4),
-        "answer_ms_mean": round(1000 * statistics.fmean(times), 1) if times else None,
+        "answer_ms_mean": _ms(times)[0],
     }
 
 
@@ -366,8 +364,8 @@ def run_benchmark(
     }
 
 
-def _fmt(value: Any, digits: int = 3) -> str:
-    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+def _row(*cells: Any) -> str:
+    return "| " + " | ".join(f"{c:.3f}" if isinstance(c, float) else str(c) for c in cells) + " |"
 
 
 def to_markdown(result: dict[str, Any]) -> str:
@@ -380,18 +378,14 @@ def to_markdown(result: dict[str, Any]) -> str:
         f"({c['skipped']} skipped); indexed in {c['index_seconds']} s. Machine: {m['cpus']} "
         f"CPUs, {m['memory_gb']} GB; embedder {m['embedder']} ({m['embed_threads']} thread(s)).",
         "",
-        "| direction | retrieval | questions | R@1 | R@5 | R@10 | MRR@10 | nDCG@10 | ms/query |",
+        "| direction | retrieval | questions | R@1 | R@5 | R@10 | MRR@10 | nDCG@10 "
+        "| ms/query mean / p95 |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     keys = ("questions", "recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
     for r in result["retrieval"]:
-        cells = [
-            r["direction"],
-            r["config"],
-            *(_fmt(r[k]) for k in keys),
-            _fmt(r["query_ms_mean"], 0),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
+        ms = f"{r['query_ms_mean']:.0f} / {r['query_ms_p95']:.0f}"
+        lines.append(_row(r["direction"], r["config"], *(r[k] for k in keys), ms))
     if result["answers"]:
         lines += [
             "",
@@ -401,8 +395,7 @@ def to_markdown(result: dict[str, Any]) -> str:
         ]
         keys = ("questions", "answered", "gold_in_cited", "gold_unit_cited", "best_sentence_f1")
         for a in result["answers"]:
-            cells = [a["direction"], *(_fmt(a[k]) for k in keys), _fmt(a["answer_ms_mean"], 0)]
-            lines.append("| " + " | ".join(cells) + " |")
+            lines.append(_row(a["direction"], *(a[k] for k in keys), f"{a['answer_ms_mean']:.0f}"))
         lines += [
             "",
             "Answers are extractive (whole sentences quoted), so SQuAD exact match does not apply:",

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from rag.errors import InputError, RagError
+from rag.cli_bench import bench_app
+from rag.cli_shared import JsonOpt, StoreOpt, cli_settings, date_option, err, out, run_command
+from rag.errors import InputError
 
 app = typer.Typer(
     add_completion=False,
@@ -21,56 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Bilingual (Arabic/English) question answering over news archives.",
 )
-bench_app = typer.Typer(
-    no_args_is_help=True,
-    help="Benchmarks that print figures (record them in docs/BENCHMARKS.md).",
-)
 app.add_typer(bench_app, name="bench")
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-T = TypeVar("T")
-
-StoreOpt = Annotated[
-    Path | None, typer.Option("--store", help="Store directory (default: settings store.path).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def _settings(store: Path | None, **sections: dict[str, Any]) -> Any:
-    from rag.settings import load_settings
-
-    settings = load_settings()
-    if store is not None:
-        settings.store.path = store
-    for name, values in sections.items():
-        section = getattr(settings, name)
-        for key, value in values.items():
-            if value is not None:
-                setattr(section, key, value)
-    return settings
-
-
-def _run(fn: Callable[[], T]) -> T:
-    """Run a command body; turn known failures into one line on stderr and an exit code."""
-    try:
-        return fn()
-    except RagError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        err.print("interrupted: the store is usable; run the same command again to finish")
-        raise typer.Exit(130) from None
-
-
-def _parse_date(value: str | None, option: str) -> Any:
-    if value is None:
-        return None
-    from rag.dates import parse_date
-
-    parsed = parse_date(value)
-    if parsed is None:
-        raise InputError(f"{option}: cannot read '{value}' as a date (try 2024-01-31)")
-    return parsed
 
 
 @app.command()
@@ -89,7 +40,7 @@ def ingest(
         from rag.ingest import ingest as run_ingest
         from rag.store import Store
 
-        settings = _settings(store)
+        settings = cli_settings(store)
         embedder = build_embedder(settings.embed)
         st = Store.open(settings.store, embedder, create=True)
         with Progress(
@@ -129,7 +80,7 @@ def ingest(
             out.print(f"  repaired after an interrupted run: {', '.join(report.recovered)}")
         out.print(f"store: {settings.store.server_url or settings.store.path}")
 
-    _run(body)
+    run_command(body)
 
 
 @app.command()
@@ -150,10 +101,10 @@ def search(
         from rag.pipeline import open_retriever
         from rag.retrieve import SearchFilters
 
-        settings = _settings(store)
+        settings = cli_settings(store)
         where = SearchFilters(
-            since=_parse_date(since, "--since"),
-            until=_parse_date(until, "--until"),
+            since=date_option(since, "--since"),
+            until=date_option(until, "--until"),
             sources=tuple(source or ()),
         )
         passages = open_retriever(settings).search(question, k=k, where=where)
@@ -176,7 +127,7 @@ def search(
             marked.append(escape(text[last:]))
             out.print("   " + "".join(marked).replace("\n", " ") + "\n")
 
-    _run(body)
+    run_command(body)
 
 
 @app.command()
@@ -207,10 +158,10 @@ def ask(
             raise InputError("--lang must be auto, ar or en")
         if backend not in (None, "auto", "extractive", "openai"):
             raise InputError("--backend must be auto, extractive or openai")
-        settings = _settings(store)
+        settings = cli_settings(store)
         where = SearchFilters(
-            since=_parse_date(since, "--since"),
-            until=_parse_date(until, "--until"),
+            since=date_option(since, "--since"),
+            until=date_option(until, "--until"),
             sources=tuple(source or ()),
         )
         pipeline = Pipeline.from_settings(settings)
@@ -234,7 +185,7 @@ def ask(
             out.print("\n")
         out.print(escape(render_answer_text(final, show_answer=not streamed)))
 
-    _run(body)
+    run_command(body)
 
 
 @app.command("eval")
@@ -278,7 +229,7 @@ def eval_(
         gold_path = gold or DEFAULT_GOLD
         items = load_gold(gold_path)
         previous = load_report(compare) if compare is not None else None
-        settings = _settings(store)
+        settings = cli_settings(store)
         pipeline = Pipeline.from_settings(settings)
         chat = OpenAIChat(settings.llm) if judge else None
         target = out_dir or Path("out", "eval", dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
@@ -333,7 +284,7 @@ def eval_(
             err.print("[yellow]warning:[/yellow] the previous report used another gold file")
         out.print(f"report: {paths['markdown']} ({result.seconds:.1f} s)")
 
-    _run(body)
+    run_command(body)
 
 
 @app.command()
@@ -352,164 +303,11 @@ def serve(
     def body() -> None:
         from rag.ui import serve as run_serve
 
-        settings = _settings(store, ui={"host": host, "port": port})
+        settings = cli_settings(store, ui={"host": host, "port": port})
         err.print(f"chat UI on http://{settings.ui.host}:{settings.ui.port}/ (Ctrl+C to stop)")
         run_serve(settings, settings.ui.host, settings.ui.port)
 
-    _run(body)
-
-
-BenchPathOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--path", help="Benchmarks folder (default $RAG_BENCHMARKS_DIR or ../shared/benchmarks)."
-    ),
-]
-LimitOpt = Annotated[
-    int | None, typer.Option("--limit", help="Questions per direction, evenly spread (all).")
-]
-DirectionsOpt = Annotated[
-    str | None, typer.Option("--directions", help="Comma-separated: ar-ar,en-ar.")
-]
-ArticlesOpt = Annotated[
-    int | None,
-    typer.Option("--articles", help="Only the first N articles (a smaller, easier corpus)."),
-]
-AblationsOpt = Annotated[
-    bool, typer.Option("--ablations/--no-ablations", help="Also dense-only, BM25-only, no-bridge.")
-]
-BenchOutOpt = Annotated[
-    Path | None, typer.Option("--out", help="Write <dataset>.json and .md into this folder.")
-]
-BenchStoreOpt = Annotated[
-    Path | None, typer.Option("--store", help="Keep the benchmark store here (default: temp).")
-]
-
-
-def _public_bench(
-    dataset: str,
-    path: Path | None,
-    limit: int | None,
-    directions: str | None,
-    answers: int,
-    articles: int | None,
-    ablations: bool,
-    out_dir: Path | None,
-    store: Path | None,
-    as_json: bool,
-) -> None:
-    def body() -> None:
-        from rag.bench_public import (
-            benchmarks_dir,
-            missing_reason,
-            run_benchmark,
-            to_markdown,
-            write_outputs,
-        )
-
-        root = benchmarks_dir(path)
-        reason = missing_reason(root, dataset)
-        if reason is not None:
-            out.print(json.dumps({"skipped": reason}) if as_json else reason)
-            return
-        chosen = [d.strip() for d in directions.split(",") if d.strip()] if directions else None
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-            disable=as_json or not err.is_terminal,
-        ) as progress:
-            task = progress.add_task(f"{dataset}: indexing", total=None)
-            result = run_benchmark(
-                dataset,
-                root,
-                _settings(None),
-                directions=chosen,
-                limit=limit,
-                answers=answers,
-                articles=articles,
-                store=store,
-                ablations=ablations,
-                progress=lambda label, done, total: progress.update(
-                    task, description=f"{dataset} {label}", completed=done, total=total
-                ),
-            )
-        if out_dir is not None:
-            write_outputs(result, out_dir)
-        if as_json:
-            out.print_json(json.dumps(result, ensure_ascii=False))
-            return
-        out.print(escape(to_markdown(result)))
-        if out_dir is not None:
-            out.print(f"report: {out_dir / (dataset + '.md')}")
-
-    _run(body)
-
-
-@bench_app.command("xquad")
-def bench_xquad(
-    path: BenchPathOpt = None,
-    limit: LimitOpt = None,
-    directions: DirectionsOpt = None,
-    answers: Annotated[
-        int, typer.Option("--answers", help="Questions answered per direction.")
-    ] = 100,
-    articles: ArticlesOpt = None,
-    ablations: AblationsOpt = True,
-    out_dir: BenchOutOpt = None,
-    store: BenchStoreOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """XQuAD: ar and en questions against the 240 Arabic paragraphs (retrieval + answers)."""
-    _public_bench(
-        "xquad", path, limit, directions, answers, articles, ablations, out_dir, store, as_json
-    )
-
-
-@bench_app.command("xquad-r")
-def bench_xquad_r(
-    path: BenchPathOpt = None,
-    limit: LimitOpt = None,
-    directions: DirectionsOpt = None,
-    answers: Annotated[
-        int,
-        typer.Option(
-            "--answers",
-            help="Questions answered per direction (off: retrieval "
-            "of the sentence is already the answer).",
-        ),
-    ] = 0,
-    articles: ArticlesOpt = None,
-    ablations: AblationsOpt = True,
-    out_dir: BenchOutOpt = None,
-    store: BenchStoreOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """XQuAD-R: retrieve the Arabic answer sentence (each of 1222 sentences is one document)."""
-    _public_bench(
-        "xquad-r", path, limit, directions, answers, articles, ablations, out_dir, store, as_json
-    )
-
-
-@bench_app.command("arcd")
-def bench_arcd(
-    path: BenchPathOpt = None,
-    limit: LimitOpt = None,
-    directions: DirectionsOpt = None,
-    answers: Annotated[int, typer.Option("--answers", help="Questions answered.")] = 100,
-    articles: ArticlesOpt = None,
-    ablations: AblationsOpt = True,
-    out_dir: BenchOutOpt = None,
-    store: BenchStoreOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """ARCD test split: native Arabic questions against its 234 paragraphs."""
-    _public_bench(
-        "arcd", path, limit, directions, answers, articles, ablations, out_dir, store, as_json
-    )
+    run_command(body)
 
 
 @app.command()
@@ -519,12 +317,12 @@ def config() -> None:
     def body() -> None:
         from rag.settings import config_file, masked
 
-        settings = _settings(None)
+        settings = cli_settings(None)
         out.print_json(json.dumps(masked(settings), ensure_ascii=False))
         source = config_file()
         err.print(f"config file: {source if source else 'none (defaults + RAG_* environment)'}")
 
-    _run(body)
+    run_command(body)
 
 
 def main() -> None:

@@ -65,7 +65,9 @@ def load_gold(path: Path, schema_path: Path = GOLD_SCHEMA) -> list[GoldItem]:
     the first bad line and what is wrong with it."""
     try:
         lines = Path(path).read_text("utf-8").splitlines()
-        validator = jsonschema.Draft202012Validator(json.loads(Path(schema_path).read_text()))
+        validator = jsonschema.Draft202012Validator(
+            json.loads(Path(schema_path).read_text("utf-8"))
+        )
     except FileNotFoundError as exc:
         raise InputError(f"gold file not found: {exc.filename}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html.parser
+import os
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +18,7 @@ import numpy as np
 
 from rag.chunk import chunk_document
 from rag.clean import clean
+from rag.embed import BackgroundEmbedder, Embedder
 from rag.errors import InputError, RagError
 from rag.settings import ChunkSettings, IngestSettings
 from rag.store import Store
@@ -22,6 +27,9 @@ from rag.types import Chunk, DocumentInfo
 
 PIPELINE_VERSION = "1"  # part of every content hash: bump to re-ingest after a pipeline change
 _EMBED_BATCH = 256  # chunks per embedding call across documents
+# Batches queued for the embedding worker. At 2 the worker sat idle 18% of a 100k ingest,
+# starved while this thread wrote to Chroma; 6 (~6 s of embedding) rides out those pauses.
+_IN_FLIGHT = 6
 
 
 class SkipFile(RagError):
@@ -199,23 +207,34 @@ def pdf_to_text(data: bytes) -> str:
     return text
 
 
-def read_source(path: Path, max_bytes: int) -> tuple[str, str, bytes]:
-    """(original text, encoding, raw bytes) of one file, or SkipFile with the reason."""
+def read_bytes(path: Path, max_bytes: int) -> bytes:
+    """The raw bytes of one file, or SkipFile (too large, unreadable)."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
             raise SkipFile(f"too large ({size / 1e6:.1f} MB > {max_bytes / 1e6:.0f} MB limit)")
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise SkipFile(f"cannot read ({exc.strerror or exc})") from None
+
+
+def to_text(path: Path, data: bytes) -> tuple[str, str]:
+    """(original text, encoding) of a file's bytes, or SkipFile with the reason."""
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        return pdf_to_text(data), "pdf", data
+        return pdf_to_text(data), "pdf"
     text, encoding = decode(data)
     if suffix in (".html", ".htm"):
         text = html_to_text(text)
     if not text.strip():
         raise SkipFile("empty file")
+    return text, encoding
+
+
+def read_source(path: Path, max_bytes: int) -> tuple[str, str, bytes]:
+    """(original text, encoding, raw bytes) of one file, or SkipFile with the reason."""
+    data = read_bytes(path, max_bytes)
+    text, encoding = to_text(path, data)
     return text, encoding, data
 
 
@@ -257,6 +276,39 @@ def _first_words(text: str, n: int = 12) -> str:
     return " ".join(words[:n]) + ("…" if len(words) > n else "")
 
 
+class _BridgeWords:
+    """New archive words whose bridge vectors ingest computes ahead of the index update."""
+
+    _STEP = 128  # words per call: ~0.1 s, short enough to notice a finished passage batch
+
+    def __init__(self) -> None:
+        self._queue: list[str] = []
+        self._next = 0
+        self.vectors: dict[str, np.ndarray] = {}  # float16, as the bridge stores them
+        self._seen: set[str] = set()
+
+    def __len__(self) -> int:
+        """Words still to embed."""
+        return len(self._queue) - self._next
+
+    def add(self, words: set[str]) -> None:
+        fresh = words - self._seen
+        self._seen |= fresh
+        self._queue.extend(sorted(fresh))
+
+    def take(self, n: int) -> list[str]:
+        step = self._queue[self._next : self._next + n]
+        self._next += len(step)
+        return step
+
+    def store(self, words: list[str], vectors: np.ndarray) -> None:
+        self.vectors.update(zip(words, vectors.astype(np.float16), strict=True))
+
+    def embed_some(self, embedder: Embedder) -> None:
+        step = self.take(self._STEP)
+        self.store(step, embedder.embed(step))
+
+
 def ingest(
     path: Path,
     store: Store,
@@ -266,12 +318,24 @@ def ingest(
     prune: bool = False,
     on_file: Callable[[Path, str], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    background: bool | None = None,
 ) -> IngestReport:
     """Bring the store in line with the files under `path`: add new ones, replace changed
-    ones, skip unchanged ones, and with `prune` remove documents whose files are gone."""
+    ones, skip unchanged ones, and with `prune` remove documents whose files are gone.
+
+    Embedding runs in the background (a second process for the offline model) while this
+    thread cleans, chunks, analyses and writes, once there is more than one batch to embed
+    and a second core (`background=None`); True or False forces it on or off."""
     started = time.perf_counter()
     report = IngestReport()
-    timings = {"read_clean_chunk": 0.0, "embed": 0.0, "write": 0.0, "bm25": 0.0}
+    timings = {
+        "read_clean_chunk": 0.0,
+        "embed": 0.0,
+        "embed_wait": 0.0,
+        "write": 0.0,
+        "bm25": 0.0,
+        "bridge": 0.0,
+    }
     root, files = discover(path, ingest_settings.extensions)
     report.files_seen = len(files)
     if on_start:
@@ -280,59 +344,120 @@ def ingest(
     known = store.documents()
     max_bytes = int(ingest_settings.max_file_mb * 1e6)
     pending: list[Parsed] = []
+    in_flight: deque[tuple[list[Parsed], Future[np.ndarray]]] = deque()
     seen: set[str] = set()
+    worker: BackgroundEmbedder | None = None
+    words = _BridgeWords()
+    allow_worker = background if background is not None else (os.cpu_count() or 1) > 1
 
-    def flush() -> None:
-        if not pending:
-            return
-        texts = [c.text for p in pending for c in p.chunks]
+    def write(batch: list[Parsed], vectors: np.ndarray) -> None:
         t0 = time.perf_counter()
-        vectors = store.embedder.embed(texts) if texts else np.zeros((0, 1), np.float32)
-        t1 = time.perf_counter()
-        timings["embed"] += t1 - t0
         at = 0
-        for parsed in pending:
+        for parsed in batch:
             n = len(parsed.chunks)
             store.write_document(parsed.info, parsed.text, parsed.chunks, vectors[at : at + n])
             at += n
             report.chunks_written += n
             (report.updated if parsed.doc_id in known else report.added).append(parsed.doc_id)
-        timings["write"] += time.perf_counter() - t1
+        timings["write"] += time.perf_counter() - t0
+
+    def drain(limit: int) -> None:
+        """Write embedded batches, waiting while more than `limit` are in flight."""
+        while in_flight and (len(in_flight) > limit or in_flight[0][1].done()):
+            batch, future = in_flight.popleft()
+            t0 = time.perf_counter()
+            # Rather than idle while the worker embeds passages, embed bridge words here.
+            while not future.done() and len(words) and worker is not None:
+                words.embed_some(store.embedder)
+            vectors = future.result()
+            timings["embed_wait"] += time.perf_counter() - t0
+            write(batch, vectors)
+
+    def flush(more_to_come: bool) -> None:
+        nonlocal worker
+        if not pending:
+            return
+        batch = list(pending)
         pending.clear()
-
-    for file in files:
-        doc_id = file.relative_to(root).as_posix()
-        seen.add(doc_id)
+        texts = [c.text for p in batch for c in p.chunks]
+        if worker is None and allow_worker and more_to_come:
+            # Without a second process (OSError) the batch is embedded here instead.
+            with contextlib.suppress(OSError):
+                worker = BackgroundEmbedder(store.embedder)
+        if worker is not None:
+            in_flight.append((batch, worker.submit(texts)))
+            drain(_IN_FLIGHT)
+            return
+        drain(0)
         t0 = time.perf_counter()
-        try:
-            text, encoding, data = read_source(file, max_bytes)
-            chash = content_hash(data, chunking)
-            if doc_id in known and known[doc_id].content_hash == chash:
-                report.unchanged.append(doc_id)
-                status = "unchanged"
-            else:
-                pending.append(parse(doc_id, file, text, encoding, chash, chunking))
-                status = f"{'updated' if doc_id in known else 'added'} ({encoding})"
-        except SkipFile as exc:
-            report.skipped.append((doc_id, str(exc)))
-            status = f"skipped: {exc}"
-        timings["read_clean_chunk"] += time.perf_counter() - t0
-        if sum(len(p.chunks) for p in pending) >= _EMBED_BATCH:
-            flush()
-        if on_file:
-            on_file(file, status)
-    flush()
+        vectors = store.embedder.embed(texts) if texts else np.zeros((0, 1), np.float32)
+        timings["embed"] += time.perf_counter() - t0
+        write(batch, vectors)
 
-    if prune:
-        for doc_id in sorted(set(known) - seen):
-            store.delete_document(doc_id)
-            report.removed.append(doc_id)
-    t0 = time.perf_counter()
-    if report.added or report.updated or report.removed or report.recovered:
-        store.rebuild_lexical()
-    else:
-        store.lexical()  # repairs a missing or stale index (e.g. after a crash)
-    timings["bm25"] = time.perf_counter() - t0
+    try:
+        with store.batch():
+            for n, file in enumerate(files, 1):
+                doc_id = file.relative_to(root).as_posix()
+                seen.add(doc_id)
+                t0 = time.perf_counter()
+                parsed: Parsed | None = None
+                try:
+                    data = read_bytes(file, max_bytes)
+                    chash = content_hash(data, chunking)
+                    # Unchanged files are recognised from their bytes, before any decoding.
+                    if doc_id in known and known[doc_id].content_hash == chash:
+                        report.unchanged.append(doc_id)
+                        status = "unchanged"
+                    else:
+                        text, encoding = to_text(file, data)
+                        parsed = parse(doc_id, file, text, encoding, chash, chunking)
+                        status = f"{'updated' if doc_id in known else 'added'} ({encoding})"
+                except SkipFile as exc:
+                    report.skipped.append((doc_id, str(exc)))
+                    status = f"skipped: {exc}"
+                t1 = time.perf_counter()
+                timings["read_clean_chunk"] += t1 - t0
+                if parsed is not None:
+                    pending.append(parsed)
+                    words.add(store.stage_lexical(parsed.chunks))
+                    timings["bm25"] += time.perf_counter() - t1
+                if sum(len(p.chunks) for p in pending) >= _EMBED_BATCH:
+                    flush(more_to_come=n < len(files))
+                drain(_IN_FLIGHT)
+                if on_file:
+                    on_file(file, status)
+            flush(more_to_come=False)
+            drain(0)
+            t0 = time.perf_counter()  # leaving the block commits the last buffered writes
+        timings["write"] += time.perf_counter() - t0
+        if worker is not None:
+            timings["embed"] = worker.busy_seconds
+
+        if prune:
+            for doc_id in sorted(set(known) - seen):
+                store.delete_document(doc_id)
+                report.removed.append(doc_id)
+        t0 = time.perf_counter()
+        if report.added or report.updated or report.removed or report.recovered:
+            if worker is not None and worker.in_process:
+                # Words left: half in the worker, half here, on both cores.
+                half = words.take(len(words) // 2)
+                if half:
+                    future = worker.submit(half)
+                    while len(words):
+                        words.embed_some(store.embedder)
+                    words.store(half, future.result())
+            t1 = time.perf_counter()
+            store.rebuild_lexical(
+                embed=worker.embed if worker is not None else None, word_vectors=words.vectors
+            )
+            timings["bridge"] = store.last_rebuild.get("bridge", 0.0) + t1 - t0
+        else:
+            store.lexical()  # repairs a missing or stale index (e.g. after a crash)
+        timings["bm25"] += time.perf_counter() - t0 - timings["bridge"]
+    finally:
+        if worker is not None:
+            worker.close()
     report.timings = timings
     report.seconds = time.perf_counter() - started
     return report

@@ -85,6 +85,13 @@ class RetrieveSettings(_Section):
         description="Weight of the BM25 ranking in fusion (2.0 measured best on the gold set).",
     )
 
+    bm25_weight_cross: float = Field(
+        2.0,
+        ge=0,
+        description="Weight of the BM25 ranking when the question is in another script than "
+        "the archive and reaches BM25 only through bridge words. 2.0 is best on the news gold "
+        "set; Wikipedia-style XQuAD en→ar prefers 1.0 (docs/BENCHMARKS.md).",
+    )
     bridge: bool = Field(
         True,
         description="Expand BM25 queries with archive words of another script that the "

@@ -287,3 +287,18 @@ def test_auto_backend_uses_llm_only_when_reachable(corpus_store, embedder, serve
     )
     assert down.llm_status() == "unreachable"
     assert down.ask("When does the coalition mission end?").backend == "extractive"
+
+
+def test_scripted_llm_markers_after_the_full_stop_stay_with_their_sentence(
+    corpus_store, embedder, server
+):
+    def after_stop(request):
+        reply = _cite_deadline(request)
+        text = reply.content.replace(" [", ". [", 1).replace("].", "]", 1)
+        return Reply.chat(text)
+
+    server.script(after_stop)
+    pipeline = _llm_pipeline(corpus_store, embedder, server)
+    answer = pipeline.ask("When does the coalition mission end?", backend="openai")
+    assert not answer.abstained and answer.dropped_citations == 0
+    assert answer.answer == "The coalition mission ends by September 2025 [1]."
