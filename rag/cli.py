@@ -74,6 +74,8 @@ def ingest(
             f"removed {len(report.removed)}, skipped {len(report.skipped)}; "
             f"chunks written {report.chunks_written}; {report.seconds:.1f} s"
         )
+        for doc_id, encoding in sorted(report.decoded.items()):
+            out.print(f"  decoded {escape(doc_id)} as {encoding}")
         for doc_id, reason in report.skipped:
             out.print(f"  skipped {escape(doc_id)}: {escape(reason)}")
         if report.recovered:

@@ -58,6 +58,9 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
+    decoded: dict[str, str] = field(
+        default_factory=dict
+    )  # doc id → encoding, for files that were not plain UTF-8
     chunks_written: int = 0
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
@@ -410,6 +413,8 @@ def ingest(
                         status = "unchanged"
                     else:
                         text, encoding = to_text(file, data)
+                        if encoding not in ("utf-8", "pdf"):
+                            report.decoded[doc_id] = encoding
                         parsed = parse(doc_id, file, text, encoding, chash, chunking)
                         status = f"{'updated' if doc_id in known else 'added'} ({encoding})"
                 except SkipFile as exc:

@@ -153,6 +153,7 @@ def test_bad_files_are_skipped_with_reasons(tmp_path: Path, embedder) -> None:
     assert sorted(report.added) == ["002_16a49567d1a4bb31.txt", "bom.txt", "utf16.txt", "win.txt"]
     docs = store.documents()
     assert docs["win.txt"].encoding == "cp1256" and docs["utf16.txt"].encoding == "utf-16"
+    assert report.decoded == {"win.txt": "cp1256", "utf16.txt": "utf-16", "bom.txt": "utf-8-sig"}
     assert store.texts(["bom.txt"])["bom.txt"].startswith("البنتاغون")
     assert not any(c.doc_id in reasons for c in _all_chunks(store))
 
