@@ -39,18 +39,18 @@ class _Sampler(threading.Thread):
     def __init__(self, pid: int | str = "self") -> None:
         super().__init__(daemon=True)
         self.pid, self.samples = pid, []
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 self.samples.append(round(_rss_mb(self.pid), 1))
             except OSError:
                 return
-            self._stop.wait(1.0)
+            self._halt.wait(1.0)
 
     def stop(self) -> list[float]:
-        self._stop.set()
+        self._halt.set()
         self.join()
         return self.samples
 
