@@ -1,7 +1,7 @@
 """Bilingual (Arabic/English) question answering over news archives with verified citations.
 
-    from rag import ask
-    answer = ask("متى تنتهي مهمة التحالف الدولي في العراق؟")
+>>> from rag import ask
+>>> answer = ask("متى تنتهي مهمة التحالف الدولي في العراق؟")
 """
 
 from typing import Any

@@ -106,8 +106,10 @@ def markdown(report: Result, plots: list[str]) -> str:
         )
     lines += [
         "",
-        "Share of ingest wall time by stage (stages overlap: embedding runs in a "
-        "second process while the rest runs in the first):",
+        "Share of ingest wall time by stage. Stages overlap: `embed` is the worker "
+        "process embedding passages; the main process reads, cleans, chunks, writes and "
+        "indexes, and whenever it would wait for the worker it embeds too (`embed_here`: "
+        "bridge words, then queued passage batches); `embed_wait` is what is left idle.",
         "",
     ]
     keys = list(report["sizes"][0]["summary"]["time_shares"])

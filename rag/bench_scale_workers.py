@@ -139,8 +139,9 @@ def task_raw(args: Result) -> Result:
     settings = settings_for(args)
     embedder = embedder_for(settings)
     store = Store.open(settings.store, embedder)
-    texts = [meta["_text"] for _, meta in store._scan(include=["documents"])]
-    sample = random.Random(7).sample(texts, min(len(texts), int(args["sample"])))
+    ids = store.chunk_ids()
+    picked = random.Random(7).sample(ids, min(len(ids), int(args["sample"])))
+    sample = [c.text for c in store.chunks(picked).values()]
     embedder.embed(["warm up the model"])
     rates = []
     for _ in range(int(args.get("rounds", 2))):
@@ -185,7 +186,7 @@ def task_query(args: Result) -> Result:
     for round_ in range(int(args["rounds"])):
         for item in random.Random(round_).sample(items, len(items)):
             q = item["question"]
-            dt, _ = _timed(lambda q=q: store.dense(embedder.embed([q])[0], n, None))
+            dt, _ = _timed(lambda q=q: store.dense_ids(embedder.embed([q])[0], n, None))
             lat["dense"].append(dt)
             lexical = store.lexical()
             clear()  # cold: no expansion remembered from an earlier pass

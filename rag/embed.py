@@ -8,10 +8,11 @@ import pickle
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from typing import Any, BinaryIO, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -194,6 +195,70 @@ class BackgroundEmbedder:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+T = TypeVar("T")
+
+
+class EmbedQueue(Generic[T]):
+    """Batches queued for a BackgroundEmbedder, handed back oldest first.
+
+    While the caller waits for the oldest batch it embeds with `here` rather than idle:
+    first whatever `side_work` offers (ingest's bridge words), then the newest batch the
+    worker has not started (cancelled there, embedded here). So both cores embed whenever
+    the caller has nothing else to do."""
+
+    def __init__(self, worker: BackgroundEmbedder, here: Embedder) -> None:
+        self.worker = worker
+        self.here = here
+        self._items: deque[tuple[T, list[str], Future[np.ndarray]]] = deque()
+        self.stolen = 0  # batches embedded here instead of in the worker
+        self.here_seconds = 0.0  # spent embedding here (stolen batches and side work)
+        self.wait_seconds = 0.0  # spent idle, waiting for the worker
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def submit(self, item: T, texts: Sequence[str]) -> None:
+        """Queue `texts` for embedding; `item` comes back with their vectors."""
+        texts = list(texts)
+        self._items.append((item, texts, self.worker.submit(texts)))
+
+    def head_ready(self) -> bool:
+        """Whether the oldest batch is embedded (pop will not wait)."""
+        return bool(self._items) and self._items[0][2].done()
+
+    def pop(self, side_work: Callable[[], bool] | None = None) -> tuple[T, np.ndarray]:
+        """The oldest batch's item and vectors. `side_work` returns False when it has
+        nothing left to do."""
+        item, _, future = self._items[0]
+        t0, busy = time.perf_counter(), self.here_seconds
+        while not future.done() and self.worker.in_process:
+            t1 = time.perf_counter()
+            worked = side_work() if side_work is not None else False
+            worked = worked or self._steal()
+            self.here_seconds += time.perf_counter() - t1
+            if not worked:
+                break
+        vectors = future.result()
+        self._items.popleft()
+        self.wait_seconds += time.perf_counter() - t0 - (self.here_seconds - busy)
+        return item, vectors
+
+    def _steal(self) -> bool:
+        for i in range(len(self._items) - 1, 0, -1):
+            item, texts, future = self._items[i]
+            if future.done():  # embedded here already
+                continue
+            # The worker starts batches in order: once one has started, older ones have too.
+            if not future.cancel():
+                return False
+            done: Future[np.ndarray] = Future()
+            done.set_result(self.here.embed(texts))
+            self._items[i] = (item, texts, done)
+            self.stolen += 1
+            return True
+        return False
 
 
 def _serve(threads: int, batch_size: int, requests: BinaryIO, replies: BinaryIO) -> None:

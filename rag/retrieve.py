@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.errors import InputError, StoreError
+from rag.records import date_int, filters
 from rag.settings import RetrieveSettings
-from rag.store import Store, date_int, filters
+from rag.store import Store
 from rag.types import Passage
 
 MAX_QUESTION_CHARS = 4000

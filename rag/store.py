@@ -19,35 +19,34 @@ import chromadb
 import chromadb.config
 import chromadb.errors
 import numpy as np
-from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-from llama_index.core.vector_stores.types import (
-    FilterCondition,
-    FilterOperator,
-    MetadataFilter,
-    MetadataFilters,
-)
-from llama_index.vector_stores.chroma import ChromaVectorStore
+from llama_index.core.vector_stores.types import MetadataFilters
 from llama_index.vector_stores.chroma.base import _to_chroma_filter
 
 from rag.bridge import TermBridge
 from rag.embed import Embedder
 from rag.errors import EmbedderMismatchError, StoreError
 from rag.lexical import EncodedChunk, LexicalIndex, chunk_terms
+from rag.records import (
+    SCHEMA,
+    chunk_meta,
+    chunk_record,
+    date_int,
+    filters,
+    info_record,
+    to_chunk,
+    to_info,
+)
 from rag.settings import StoreSettings
 from rag.types import Chunk, DocumentInfo
 
-SCHEMA = 1
+__all__ = ["Store", "date_int", "filters"]
+
 _PAGE = 5000  # rows per Chroma read when scanning the whole collection
-# Chunks per Chroma write inside `Store.batch()`. Adding 10 rows per call cost ~5 ms of CPU
-# per row, 250 rows and more ~1 ms per row (measured); 512 keeps each pause of the writing
-# thread short, so the embedding worker (rag/ingest.py) does not run out of work meanwhile.
-WRITE_BATCH = 512
+# Chunks per Chroma write inside `Store.batch()`. Each call has a fixed cost besides the
+# per-row one: 20,480 chunks took 27 s in calls of 128, 22 s of 512, 18 s of 2,048.
+WRITE_BATCH = 2048
 BRIDGE_VOCAB = 50_000  # most widespread archive words kept for cross-lingual expansion
-
-
-def date_int(iso: str) -> int:
-    """'2024-01-05' → 20240105; '' → 0 (unknown dates sort before every real one)."""
-    return int(iso.replace("-", "")) if iso else 0
+_NO_VECTOR = [1.0]  # registry and text records are fetched by id, never by similarity
 
 
 def _client(settings: StoreSettings, create: bool) -> chromadb.ClientAPI:
@@ -84,13 +83,14 @@ class Store:
         client: chromadb.ClientAPI,
         chunks: chromadb.Collection,
         docs: chromadb.Collection,
+        texts: chromadb.Collection,
         lexical_dir: Path,
         embedder: Embedder,
     ) -> None:
         self._client = client
         self._chunks = chunks
         self._docs = docs
-        self._vectors = ChromaVectorStore(chroma_collection=chunks)
+        self._texts = texts
         self._lexical_dir = lexical_dir
         self._lexical: LexicalIndex | None = None
         self._bridge: TermBridge | None = None
@@ -132,12 +132,13 @@ class Store:
                 "configured: re-ingest into a new store (--store DIR) or switch embed.backend back"
             )
         docs = client.get_or_create_collection(f"{name}-docs", embedding_function=None)
+        texts = client.get_or_create_collection(f"{name}-texts", embedding_function=None)
         if settings.server_url:
             host = urlparse(settings.server_url).netloc.replace(":", "_")
             lexical_dir = Path(settings.path) / "bm25" / f"{host}-{name}"
         else:
             lexical_dir = Path(settings.path) / "bm25" / name
-        return cls(client, chunks, docs, lexical_dir, embedder)
+        return cls(client, chunks, docs, texts, lexical_dir, embedder)
 
     # --- document registry -------------------------------------------------------------
     def documents(self) -> dict[str, DocumentInfo]:
@@ -147,7 +148,7 @@ class Store:
         while True:
             page = self._docs.get(include=["metadatas"], limit=_PAGE, offset=offset)
             for doc_id, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
-                out[doc_id] = DocumentInfo(doc_id=doc_id, **(meta or {}))
+                out[doc_id] = to_info(doc_id, meta or {})
             if len(page["ids"]) < _PAGE:
                 return out
             offset += _PAGE
@@ -156,8 +157,13 @@ class Store:
         """Original texts of the given documents (what citation offsets point into)."""
         if not doc_ids:
             return {}
-        got = self._docs.get(ids=list(dict.fromkeys(doc_ids)), include=["documents"])
-        return dict(zip(got["ids"], got["documents"] or [], strict=True))
+        wanted = list(dict.fromkeys(doc_ids))
+        got = self._texts.get(ids=wanted, include=["metadatas"])
+        out = {i: str(m["text"]) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
+        if missing := [i for i in wanted if i not in out]:  # schema 1: the record's document
+            old = self._docs.get(ids=missing, include=["documents"])
+            out.update(zip(old["ids"], old["documents"] or [], strict=True))
+        return out
 
     def write_document(
         self, info: DocumentInfo, text: str, chunks: Sequence[Chunk], vectors: np.ndarray
@@ -199,19 +205,34 @@ class Store:
     def _write(self, items: Sequence[tuple[DocumentInfo, str, list[Chunk], np.ndarray]]) -> None:
         doc_ids = [info.doc_id for info, *_ in items]
         self._dirty = True
-        self._chunks.delete(where={"document_id": {"$in": doc_ids}})
-        nodes = [
-            _to_node(c, v)
-            for _, _, chunks, vectors in items
-            for c, v in zip(chunks, vectors, strict=True)
-        ]
-        if nodes:
-            self._vectors.add(nodes)
+        self._chunks.delete(where={"doc_id": {"$in": doc_ids}})
+        self.add_chunks(
+            [c for _, _, chunks, _ in items for c in chunks],
+            np.vstack([vectors for *_, vectors in items]),
+        )
+        self._texts.upsert(
+            ids=doc_ids,
+            embeddings=[_NO_VECTOR] * len(items),
+            metadatas=[{"text": text} for _, text, _, _ in items],
+        )
         self._docs.upsert(
             ids=doc_ids,
-            embeddings=[[1.0]] * len(items),
-            documents=[text for _, text, _, _ in items],
-            metadatas=[info.model_dump(exclude={"doc_id"}) for info, *_ in items],
+            embeddings=[_NO_VECTOR] * len(items),
+            metadatas=[info_record(info) for info, *_ in items],
+        )
+
+    def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Write chunks and their vectors, and nothing else (`write_document` also commits
+        the document; this alone leaves chunks that `recover` will remove).
+
+        Written with Chroma's own API rather than LlamaIndex's ChromaVectorStore.add, whose
+        record layout cost 60% more time per chunk (see rag/records.py)."""
+        if not chunks:
+            return
+        self._chunks.add(
+            ids=[c.chunk_id for c in chunks],
+            embeddings=np.asarray(vectors, dtype=np.float32),
+            metadatas=[chunk_record(c) for c in chunks],
         )
 
     def delete_document(self, doc_id: str) -> None:
@@ -221,7 +242,8 @@ class Store:
                 self._buffer.pop(doc_id, None)
             self._dirty = True
             self._docs.delete(ids=[doc_id])
-            self._vectors.delete(doc_id)
+            self._chunks.delete(where={"doc_id": doc_id})
+            self._texts.delete(ids=[doc_id])
 
     def recover(self) -> list[str]:
         """Delete chunks left by an interrupted write (no record, or an older content hash).
@@ -231,7 +253,7 @@ class Store:
         unparsed: list[str] = []
         # Chunk ids are "<doc id>#<hash[:12]>#<index>": reading ids alone is enough, and
         # at 10^4–10^5 chunks far cheaper than reading every chunk's metadata.
-        for chunk_id, _ in self._scan(include=[]):
+        for chunk_id in self.chunk_ids():
             parts = chunk_id.rsplit("#", 2)
             if len(parts) != 3:
                 unparsed.append(chunk_id)
@@ -245,7 +267,11 @@ class Store:
                 self.delete_document(doc_id)
             else:
                 self._dirty = True
-                self._vectors.delete(doc_id)
+                self._chunks.delete(where={"doc_id": doc_id})
+        # Texts are written just before their records: one without a record is left over.
+        text_ids = self._texts.get(include=[])["ids"]
+        if orphans := [i for i in text_ids if i not in committed]:
+            self._texts.delete(ids=orphans)
         return sorted(stale)
 
     def fingerprint(self) -> str:
@@ -267,20 +293,14 @@ class Store:
                 return False
         return self.count() == 0
 
-    def _scan(self, include: list[str]) -> Iterator[tuple[str, dict]]:
-        offset = 0
+    def chunk_ids(self) -> list[str]:
+        """Ids of every chunk in the archive."""
+        ids: list[str] = []
         while True:
-            page = self._chunks.get(include=include, limit=_PAGE, offset=offset)
-            metas = page.get("metadatas") or [{}] * len(page["ids"])
-            docs = page.get("documents")
-            for i, chunk_id in enumerate(page["ids"]):
-                meta = dict(metas[i] or {})
-                if docs is not None:
-                    meta["_text"] = docs[i]
-                yield chunk_id, meta
-            if len(page["ids"]) < _PAGE:
-                return
-            offset += _PAGE
+            page = self._chunks.get(include=[], limit=_PAGE, offset=len(ids))["ids"]
+            ids.extend(page)
+            if len(page) < _PAGE:
+                return ids
 
     def chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
         """Chunks by id."""
@@ -288,7 +308,7 @@ class Store:
             return {}
         got = self._chunks.get(ids=list(ids), include=["metadatas", "documents"])
         return {
-            i: _to_chunk(i, t, m)
+            i: to_chunk(i, t, m)
             for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         }
 
@@ -301,42 +321,17 @@ class Store:
         got = self._chunks.get(ids=list(ids), include=["metadatas", "documents", "embeddings"])
         chunks, vectors = {}, {}
         for i, chunk_id in enumerate(got["ids"]):
-            chunks[chunk_id] = _to_chunk(chunk_id, got["documents"][i], got["metadatas"][i])
+            chunks[chunk_id] = to_chunk(chunk_id, got["documents"][i], got["metadatas"][i])
             vectors[chunk_id] = np.asarray(got["embeddings"][i], dtype=np.float32)
         return chunks, vectors
-
-    def dense(
-        self, vector: np.ndarray, k: int, where: MetadataFilters | None
-    ) -> list[tuple[Chunk, float]]:
-        """Nearest chunks with their cosine similarity."""
-        if k <= 0:
-            return []
-        # Queries Chroma directly rather than through ChromaVectorStore.query, which
-        # rebuilds a TextNode from JSON for every hit (~4 ms of a ~10 ms query at k=40);
-        # the filter translation is LlamaIndex's own. Chroma caps k at the collection size.
-        result = self._chunks.query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=k,
-            where=_to_chroma_filter(where) if where is not None else None,
-            include=["documents", "metadatas", "distances"],
-        )
-        return [
-            # Cosine space: distance = 1 - cosine.
-            (_to_chunk(chunk_id, text, meta or {}), 1.0 - float(distance))
-            for chunk_id, text, meta, distance in zip(
-                result["ids"][0],
-                (result["documents"] or [[]])[0],
-                (result["metadatas"] or [[]])[0],
-                (result["distances"] or [[]])[0],
-                strict=True,
-            )
-        ]
 
     def dense_ids(
         self, vector: np.ndarray, k: int, where: MetadataFilters | None
     ) -> list[tuple[str, float]]:
-        """Ids of the nearest chunks with their cosine similarity. Without documents and
-        metadata a query costs ~1.3 ms instead of ~9 ms at k=40; fusion only needs ids."""
+        """Ids of the nearest chunks with their cosine similarity (cosine space: distance =
+        1 - cosine). Fusion only needs ids: a query without documents and metadata costs
+        ~1.3 ms instead of ~9 ms at k=40. The filter translation is LlamaIndex's own; Chroma
+        caps k at the collection size."""
         if k <= 0:
             return []
         result = self._chunks.query(
@@ -390,8 +385,7 @@ class Store:
             known = self._bridge.index if self._bridge is not None else {}
             new: set[str] = set()
             for c in chunks:
-                meta = {"date_int": date_int(c.date), "outlet": c.outlet, "doc_id": c.doc_id}
-                terms = chunk_terms(c.text, meta)
+                terms = chunk_terms(c.text, chunk_meta(c))
                 self._staged[c.chunk_id] = base.encode(terms)
                 new.update(w for w in terms.words if w not in known)
             return new
@@ -424,16 +418,11 @@ class Store:
             t0 = time.perf_counter()
             fingerprint = fingerprint or self.fingerprint()
             base = self._lexical_base()
-            ids = [chunk_id for chunk_id, _ in self._scan(include=[])]
+            ids = self.chunk_ids()
             missing = [i for i in ids if not base.has(i) and i not in self._staged]
             for start in range(0, len(missing), _PAGE):
-                got = self._chunks.get(
-                    ids=missing[start : start + _PAGE], include=["documents", "metadatas"]
-                )
-                for chunk_id, text, meta in zip(
-                    got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
-                ):
-                    self._staged[chunk_id] = base.encode(chunk_terms(text or "", meta or {}))
+                for chunk_id, c in self.chunks(missing[start : start + _PAGE]).items():
+                    self._staged[chunk_id] = base.encode(chunk_terms(c.text, chunk_meta(c)))
             index = base.updated(ids, self._staged, fingerprint)
             index.save(self._lexical_dir)
             self._staged.clear()
@@ -466,50 +455,3 @@ class Store:
                 self.rebuild_lexical()
             assert self._bridge is not None
             return self._bridge
-
-
-def _to_node(chunk: Chunk, vector: np.ndarray) -> TextNode:
-    meta = chunk.model_dump(exclude={"chunk_id", "text"})
-    meta["date_int"] = date_int(chunk.date)
-    meta["outlet_key"] = chunk.outlet.casefold()
-    return TextNode(
-        id_=chunk.chunk_id,
-        text=chunk.text,
-        metadata=meta,
-        embedding=vector.tolist(),
-        relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=chunk.doc_id)},
-    )
-
-
-_CHUNK_FIELDS = set(Chunk.model_fields)
-
-
-def _to_chunk(chunk_id: str, text: str, meta: dict) -> Chunk:
-    fields = {k: v for k, v in meta.items() if k in _CHUNK_FIELDS}
-    return Chunk(chunk_id=chunk_id, text=text or "", **{**fields, "doc_id": meta["doc_id"]})
-
-
-def filters(
-    since: int | None, until: int | None, sources: Sequence[str] | None
-) -> MetadataFilters | None:
-    """Chroma-side filters equivalent to LexicalIndex.mask."""
-    parts: list[MetadataFilter | MetadataFilters] = []
-    if since is not None:
-        parts.append(MetadataFilter(key="date_int", value=since, operator=FilterOperator.GTE))
-    if until is not None:
-        parts.append(MetadataFilter(key="date_int", value=until, operator=FilterOperator.LTE))
-        parts.append(MetadataFilter(key="date_int", value=0, operator=FilterOperator.GT))
-    if sources:
-        keys = [s.casefold() for s in sources]
-        parts.append(
-            MetadataFilters(
-                filters=[
-                    MetadataFilter(key="outlet_key", value=keys, operator=FilterOperator.IN),
-                    MetadataFilter(key="doc_id", value=list(sources), operator=FilterOperator.IN),
-                ],
-                condition=FilterCondition.OR,
-            )
-        )
-    if not parts:
-        return None
-    return MetadataFilters(filters=parts, condition=FilterCondition.AND)

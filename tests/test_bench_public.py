@@ -15,10 +15,6 @@ import pytest
 from conftest import make_settings
 
 from rag.bench_public import (
-    benchmarks_dir,
-    build_task,
-    load_squad,
-    missing_reason,
     rank_of,
     retrieval_metrics,
     run_benchmark,
@@ -28,6 +24,7 @@ from rag.bench_public import (
     unit_ranking,
     write_outputs,
 )
+from rag.bench_public_data import benchmarks_dir, build_task, load_squad, missing_reason
 from rag.errors import InputError
 
 REAL = benchmarks_dir()

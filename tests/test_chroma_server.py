@@ -31,9 +31,18 @@ def chroma_server(tmp_path: Path):
         pytest.skip("the chroma CLI is not installed")
     port = _free_port()
     proc = subprocess.Popen(
-        [str(chroma if chroma.exists() else "chroma"), "run", "--path", str(tmp_path / "server"),
-         "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(chroma if chroma.exists() else "chroma"),
+            "run",
+            "--path",
+            str(tmp_path / "server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60
@@ -51,8 +60,9 @@ def chroma_server(tmp_path: Path):
         proc.wait(timeout=20)
 
 
-def test_ingest_and_search_through_a_chroma_server(chroma_server: str, tmp_path: Path,
-                                                   embedder) -> None:
+def test_ingest_and_search_through_a_chroma_server(
+    chroma_server: str, tmp_path: Path, embedder
+) -> None:
     settings = make_settings(tmp_path / "local", store={"server_url": chroma_server})
     store = Store.open(settings.store, embedder, create=True)
     report = ingest(CORPUS, store, settings.ingest, settings.chunk)

@@ -18,8 +18,14 @@ RAG = [sys.executable, "-m", "rag.cli"]
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     full_env.update(env or {})
-    return subprocess.run([*RAG, *args], capture_output=True, text=True, timeout=300,
-                          env=full_env, cwd=Path(__file__).parent)
+    return subprocess.run(
+        [*RAG, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=full_env,
+        cwd=Path(__file__).parent,
+    )
 
 
 def one_line_error(proc: subprocess.CompletedProcess, needle: str) -> None:
@@ -64,8 +70,15 @@ def test_search_readable_output_and_filters(cli_store: Path) -> None:
 
 
 def test_ask_json_fields(cli_store: Path) -> None:
-    proc = run("ask", "When does the coalition mission end?", "--store", str(cli_store), "--json",
-               "--backend", "extractive")
+    proc = run(
+        "ask",
+        "When does the coalition mission end?",
+        "--store",
+        str(cli_store),
+        "--json",
+        "--backend",
+        "extractive",
+    )
     assert proc.returncode == 0, proc.stderr
     answer = json.loads(proc.stdout)
     for field in ("answer", "language", "abstained", "backend", "citations", "timings"):
@@ -86,11 +99,13 @@ def test_ask_readable_lists_sources(cli_store: Path) -> None:
 
 @pytest.mark.parametrize(
     ("args", "needle"),
-    [(("ingest", "/no/such/folder"), "no such file"),
-     (("search", "   "), "empty"),
-     (("search", "x", "--since", "yesterday-ish"), "--since"),
-     (("ask", "q", "--lang", "fr"), "--lang"),
-     (("ask", "q", "--backend", "openai"), "llm.base_url")],
+    [
+        (("ingest", "/no/such/folder"), "no such file"),
+        (("search", "   "), "empty"),
+        (("search", "x", "--since", "yesterday-ish"), "--since"),
+        (("ask", "q", "--lang", "fr"), "--lang"),
+        (("ask", "q", "--backend", "openai"), "llm.base_url"),
+    ],
 )
 def test_bad_input_gives_one_line_errors(cli_store: Path, args, needle) -> None:
     one_line_error(run(*args, "--store", str(cli_store)), needle)

@@ -17,24 +17,21 @@ from typer.testing import CliRunner
 from rag.cite import Citation
 from rag.cli import app
 from rag.errors import ConfigError, InputError
-from rag.evaluate import (
-    EvalResult,
+from rag.eval_metrics import (
     abstention_precision_recall,
     citation_correct,
     citation_recall,
     doc_recall_at_k,
-    evaluate,
     fact_present,
     facts_present,
     first_quote_rank,
-    load_gold,
     ndcg_at_k,
     own_words,
     pair_consistent,
-    parse_judgement,
     passage_has_quote,
     reciprocal_rank,
 )
+from rag.evaluate import EvalResult, evaluate, load_gold, parse_judgement
 from rag.llm import OpenAIChat
 from rag.pipeline import Pipeline
 from rag.prompts import render

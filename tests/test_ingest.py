@@ -13,6 +13,8 @@ from conftest import CORPUS, make_settings
 from rag.cite import searchable
 from rag.errors import EmbedderMismatchError, InputError, StoreError
 from rag.ingest import decode, ingest
+from rag.retrieve import Retriever
+from rag.settings import Settings
 from rag.store import Store
 
 
@@ -27,7 +29,7 @@ def _ingest(path: Path, store_dir: Path, embedder, **kw):
 
 
 def _all_chunks(store: Store):
-    return list(store.chunks([i for i, _ in store._scan(include=[])]).values())
+    return list(store.chunks(store.chunk_ids()).values())
 
 
 def test_chunk_spans_point_at_the_original_text(corpus_store: Path, embedder) -> None:
@@ -76,7 +78,7 @@ def test_reingest_is_idempotent_and_updates_changed_files(tmp_path: Path, embedd
     assert third.updated == ["003_41ed16c319bc7b53.txt"]
     texts = [c.text for c in _all_chunks(store) if c.doc_id == "003_41ed16c319bc7b53.txt"]
     assert any("الجسر العائم" in t for t in texts)
-    ids = [i for i, _ in store._scan(include=[])]
+    ids = store.chunk_ids()
     assert len(ids) == len(set(ids))
 
     (folder / "000_a945f4eaddcd8bfd.txt").unlink()
@@ -100,12 +102,7 @@ def test_interrupted_ingest_is_completed_without_duplicates(tmp_path: Path, embe
         calls["n"] += 1
         if calls["n"] == 3:
             # Chunks reach Chroma, then the process dies before the record is committed.
-            self._vectors.add(
-                [
-                    __import__("rag.store").store._to_node(c, v)
-                    for c, v in zip(chunks, vectors, strict=True)
-                ]
-            )
+            self.add_chunks(chunks, vectors)
             raise KeyboardInterrupt
         real_write(self, info, text, chunks, vectors)
 
@@ -122,7 +119,7 @@ def test_interrupted_ingest_is_completed_without_duplicates(tmp_path: Path, embe
         set(p.name for p in CORPUS.iterdir()) - set(report.unchanged)
     )
     assert len(report.unchanged) == 2
-    ids = [i for i, _ in store._scan(include=[])]
+    ids = store.chunk_ids()
     assert len(ids) == len(set(ids))
     _, ref_store = _ingest(CORPUS, tmp_path / "clean", embedder)
     assert store.count() == ref_store.count()
@@ -205,3 +202,72 @@ def test_missing_store_says_how_to_ingest(tmp_path: Path, embedder) -> None:
     with pytest.raises(StoreError, match="rag ingest"):
         Store.open(make_settings(tmp_path / "none").store, embedder)
     assert not (tmp_path / "none").exists()
+
+
+def test_ingest_with_the_embedding_worker_equals_ingest_in_process(
+    tmp_path: Path, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small batches, so the five articles make several: some are embedded by the worker
+    # process, some by this thread while it waits (EmbedQueue).
+    monkeypatch.setattr("rag.ingest._EMBED_BATCH", 16)
+    results = []
+    for background in (True, False):
+        store, settings = _store(tmp_path / str(background), embedder)
+        report = ingest(CORPUS, store, settings.ingest, settings.chunk, background=background)
+        ids = sorted(store.chunk_ids())
+        chunks, vectors = store.chunks_with_vectors(ids)
+        results.append((report, store, ids, chunks, vectors))
+    (bg, bg_store, bg_ids, bg_chunks, bg_vec), (fg, fg_store, fg_ids, fg_chunks, fg_vec) = results
+    assert bg.timings["embed"] > 0 and fg.timings["embed_wait"] == 0
+    assert sorted(bg.added) == sorted(fg.added) and bg.chunks_written == fg.chunks_written
+    assert bg_ids == fg_ids and bg_chunks == fg_chunks
+    assert all(np.allclose(bg_vec[i], fg_vec[i], atol=1e-5) for i in bg_ids)
+    assert bg_store.documents() == fg_store.documents()
+    for query in ("قاعدة عين الأسد", "مهمة التحالف الدولي"):
+        assert bg_store.lexical().search(query, 10) == fg_store.lexical().search(query, 10)
+    assert bg_store.bridge().words == fg_store.bridge().words
+
+
+def test_stores_written_in_the_first_schema_are_still_read(copy_store: Path, embedder) -> None:
+    """Before schema 2 a chunk's text was its Chroma document beside flat metadata, and a
+    document's original text was its registry record's document."""
+    store = Store.open(make_settings(copy_store).store, embedder)
+    ids = store.chunk_ids()
+    chunks, vectors = store.chunks_with_vectors(ids)
+    docs = store.documents()
+    texts = store.texts(list(docs))
+    question = "متى تنتهي مهمة التحالف الدولي؟"
+    before = Retriever(store, Settings().retrieve).search(question, k=5)
+
+    client = store._client
+    old_chunks = client.get_collection("news", embedding_function=None)
+    old_chunks.delete(ids=ids)
+    old_chunks.add(
+        ids=ids,
+        embeddings=np.stack([vectors[i] for i in ids]),
+        documents=[chunks[i].text for i in ids],
+        metadatas=[
+            {
+                **chunks[i].model_dump(exclude={"chunk_id", "text"}),
+                "date_int": int(chunks[i].date.replace("-", "") or 0),
+                "outlet_key": chunks[i].outlet.casefold(),
+                "document_id": chunks[i].doc_id,
+            }
+            for i in ids
+        ],
+    )
+    registry = client.get_collection("news-docs", embedding_function=None)
+    registry.upsert(
+        ids=list(docs),
+        embeddings=[[1.0]] * len(docs),
+        documents=[texts[d] for d in docs],
+        metadatas=[info.model_dump(exclude={"doc_id"}) for info in docs.values()],
+    )
+    client.delete_collection("news-texts")
+
+    old = Store.open(make_settings(copy_store).store, embedder)
+    assert old.documents() == docs and old.texts(list(docs)) == texts
+    assert old.chunks(ids) == chunks
+    after = Retriever(old, Settings().retrieve).search(question, k=5)
+    assert [p.chunk_id for p in after] == [p.chunk_id for p in before]
+    assert [p.text for p in after] == [p.text for p in before]
