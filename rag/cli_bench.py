@@ -58,13 +58,8 @@ def _public_bench(
     as_json: bool,
 ) -> None:
     def body() -> None:
-        from rag.bench_public import (
-            benchmarks_dir,
-            missing_reason,
-            run_benchmark,
-            to_markdown,
-            write_outputs,
-        )
+        from rag.bench_public import run_benchmark, to_markdown, write_outputs
+        from rag.bench_public_data import benchmarks_dir, missing_reason
 
         root = benchmarks_dir(path)
         reason = missing_reason(root, dataset)

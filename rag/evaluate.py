@@ -1,6 +1,6 @@
 """Evaluation against a gold set: every question is retrieved and answered by the real
-pipeline, then scored by small pure metric functions. The figures never depend on the
-optional LLM judge, which only adds its own two scores."""
+pipeline, then scored by the small pure metric functions of rag.eval_metrics. The figures
+never depend on the optional LLM judge, which only adds its own two scores."""
 
 from __future__ import annotations
 
@@ -10,25 +10,37 @@ import json
 import platform
 import re
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.answer import Answer
 from rag.chunk import token_counter
-from rag.cite import Citation
 from rag.errors import InputError, LLMError
+from rag.eval_metrics import (
+    abstention_precision_recall,
+    citation_correct,
+    citation_recall,
+    doc_recall_at_k,
+    facts_present,
+    first_quote_rank,
+    mean,
+    ndcg_at_k,
+    own_words,
+    pair_consistent,
+    percentile,
+    ratio,
+    reciprocal_rank,
+)
 from rag.llm import OpenAIChat, answer_messages
 from rag.pipeline import Pipeline
 from rag.prompts import render
 from rag.settings import PROJECT_ROOT, masked
-from rag.text import detect_language, fold
-from rag.types import Passage
+from rag.text import detect_language
 
 GOLD_DIR = PROJECT_ROOT / "eval" / "gold"
 DEFAULT_GOLD = GOLD_DIR / "questions.jsonl"
@@ -92,112 +104,6 @@ def load_gold(path: Path, schema_path: Path = GOLD_SCHEMA) -> list[GoldItem]:
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         raise InputError(f"gold file {path}: duplicate ids {', '.join(dupes)}")
     return items
-
-
-# --- metric functions (pure) ------------------------------------------------------------
-def ratio(num: float, den: float) -> float | None:
-    """num/den, or None when undefined (no denominator) rather than a misleading 0 or 1."""
-    return float(num) / den if den else None
-
-
-def mean(values: Sequence[float | bool | None]) -> float | None:
-    known = [float(v) for v in values if v is not None]
-    return float(np.mean(known)) if known else None
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    return float(np.percentile(values, q)) if len(values) else None
-
-
-def doc_recall_at_k(ranked: Sequence[str], gold: Collection[str], k: int) -> float:
-    """Share of gold documents among the documents of the top k passages."""
-    return len(set(ranked[:k]) & set(gold)) / len(set(gold)) if gold else 0.0
-
-
-def reciprocal_rank(ranked: Sequence[str], gold: Collection[str]) -> float:
-    """1/rank of the first passage from a gold document, 0 when none is retrieved."""
-    return next((1.0 / r for r, doc in enumerate(ranked, 1) if doc in gold), 0.0)
-
-
-def ndcg_at_k(ranked: Sequence[str], gold: Collection[str], k: int = 10) -> float:
-    """Binary-relevance nDCG over documents: only a gold document's first passage gains, so
-    many passages of one document cannot make up for missing the others."""
-    seen: set[str] = set()
-    dcg = 0.0
-    for rank, doc in enumerate(ranked[:k], 1):
-        if doc in gold and doc not in seen:
-            seen.add(doc)
-            dcg += 1.0 / np.log2(rank + 1)
-    ideal = sum(1.0 / np.log2(r + 1) for r in range(1, min(len(set(gold)), k) + 1))
-    return float(dcg / ideal) if ideal else 0.0
-
-
-def passage_has_quote(passage: Passage, doc_id: str, quote: str, original: str) -> bool:
-    """Whether the passage covers the quote: by offsets in the original text, or (as the
-    cleaner may have reflowed it) by folded text."""
-    if passage.doc_id != doc_id:
-        return False
-    at = original.find(quote)
-    if at >= 0 and passage.start <= at and at + len(quote) <= passage.end:
-        return True
-    return fold(quote) in fold(passage.text)
-
-
-def first_quote_rank(
-    passages: Sequence[Passage], quotes: Sequence[GoldQuote], texts: dict[str, str]
-) -> int | None:
-    """1-based rank of the first passage containing any gold quote."""
-    for rank, p in enumerate(passages, 1):
-        if any(passage_has_quote(p, q.doc_id, q.text, texts.get(q.doc_id, "")) for q in quotes):
-            return rank
-    return None
-
-
-def fact_present(text: str, variants: Sequence[str]) -> bool:
-    """A key fact is present when any of its variants occurs after folding both sides
-    (Arabic spelling, digits, case, white space)."""
-    folded = fold(text)
-    return any(fold(v) in folded for v in variants if fold(v))
-
-
-def facts_present(text: str, key_facts: Sequence[Sequence[str]]) -> list[bool]:
-    return [fact_present(text, variants) for variants in key_facts]
-
-
-def own_words(answer: str, citations: Sequence[Citation]) -> str:
-    """The answer without what it quotes or names from the sources (quotes, «…», outlets,
-    titles): an English answer quoting Arabic sources is still an English answer."""
-    for c in citations:
-        for borrowed in (" ".join(c.quote.split()), c.outlet, c.title):
-            answer = answer.replace(borrowed, " ") if borrowed else answer
-    return re.sub(r"«[^»]*»", " ", answer)
-
-
-def abstention_precision_recall(
-    abstained: Sequence[bool], unanswerable: Sequence[bool]
-) -> tuple[float | None, float | None]:
-    """Precision and recall of abstaining, unanswerable items being the positives."""
-    hits = sum(a and u for a, u in zip(abstained, unanswerable, strict=True))
-    return ratio(hits, sum(abstained)), ratio(hits, sum(unanswerable))
-
-
-def pair_consistent(
-    facts_a: Sequence[bool], abstained_a: bool, facts_b: Sequence[bool], abstained_b: bool
-) -> bool:
-    """Paired questions agree when they abstain alike and give the same key facts."""
-    return abstained_a == abstained_b and list(facts_a) == list(facts_b)
-
-
-def citation_correct(
-    doc_id: str, quote: str, sources: Collection[str], key_facts: Sequence[Sequence[str]]
-) -> bool:
-    """A (verified) citation is right when it quotes a gold source or states a key fact."""
-    return doc_id in sources or any(fact_present(quote, f) for f in key_facts)
-
-
-def citation_recall(cited_docs: Collection[str], gold_docs: Collection[str]) -> float:
-    """Share of the gold source documents that the answer cites."""
-    return len(set(cited_docs) & set(gold_docs)) / len(set(gold_docs)) if gold_docs else 0.0
 
 
 # --- running ----------------------------------------------------------------------------

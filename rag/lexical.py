@@ -363,8 +363,9 @@ class LexicalIndex:
         if self._bm25 is None or not terms or not self.ids:
             return []
         k = min(k, len(self.ids))
+        # n_threads=0 runs in this thread; 1 would start and join a thread pool per query.
         docs, scores = self._bm25.retrieve(
-            [terms], k=k, show_progress=False, weight_mask=mask, n_threads=1
+            [terms], k=k, show_progress=False, weight_mask=mask, n_threads=0
         )
         return [
             (self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0

@@ -1,9 +1,10 @@
-"""The archive's storage: passages and their vectors in Chroma (embedded or a server),
-a registry of documents with their original text, and the BM25 index beside them.
+"""The archive's storage: passages and their vectors in Chroma (embedded or a server), the
+documents' original texts and a registry of documents there too, and the BM25 index and
+cross-lingual term bridge beside them on local disk.
 
-Write order makes interrupted ingests safe: a document's chunks are written first and its
-registry record last, so a document without a current record is known to be incomplete and
-is removed (`recover`) before the next ingest or search sees it."""
+Write order makes interrupted ingests safe: a document's chunks are written first, then its
+original text, and its registry record last, so a document without a current record is known
+to be incomplete and is removed (`recover`) before the next ingest or search sees it."""
 
 from __future__ import annotations
 
@@ -13,21 +14,18 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlparse
 
 import chromadb
-import chromadb.config
-import chromadb.errors
 import numpy as np
 from llama_index.core.vector_stores.types import MetadataFilters
 from llama_index.vector_stores.chroma.base import _to_chroma_filter
 
 from rag.bridge import TermBridge
+from rag.chroma import open_collections
 from rag.embed import Embedder
-from rag.errors import EmbedderMismatchError, StoreError
+from rag.errors import StoreError
 from rag.lexical import EncodedChunk, LexicalIndex, chunk_terms
 from rag.records import (
-    SCHEMA,
     chunk_meta,
     chunk_record,
     date_int,
@@ -47,32 +45,6 @@ _PAGE = 5000  # rows per Chroma read when scanning the whole collection
 WRITE_BATCH = 2048
 BRIDGE_VOCAB = 50_000  # most widespread archive words kept for cross-lingual expansion
 _NO_VECTOR = [1.0]  # registry and text records are fetched by id, never by similarity
-
-
-def _client(settings: StoreSettings, create: bool) -> chromadb.ClientAPI:
-    chroma_settings = chromadb.config.Settings(anonymized_telemetry=False)
-    if settings.server_url:
-        url = urlparse(settings.server_url)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise StoreError(f"invalid Chroma server URL: {settings.server_url}")
-        try:
-            return chromadb.HttpClient(
-                host=url.hostname,
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
-            )
-        except (ValueError, ConnectionError, chromadb.errors.ChromaError) as exc:
-            raise StoreError(
-                f"cannot reach the Chroma server at {settings.server_url}: {exc}"
-            ) from None
-    path = Path(settings.path)
-    if not create and not (path / "chroma.sqlite3").is_file():
-        raise StoreError(f"no store at {path}: run `rag ingest PATH --store {path}` first")
-    if path.exists() and not path.is_dir():
-        raise StoreError(f"store path is not a directory: {path}")
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
 class Store:
@@ -108,37 +80,8 @@ class Store:
     @classmethod
     def open(cls, settings: StoreSettings, embedder: Embedder, *, create: bool = False) -> Store:
         """Open (or with `create`, create) the archive; refuse one built by another embedder."""
-        client = _client(settings, create)
-        name = settings.collection
-        try:
-            chunks = client.get_collection(name, embedding_function=None)
-        except (chromadb.errors.NotFoundError, ValueError):
-            if not create:
-                raise StoreError(
-                    f"the store has no collection '{name}': run `rag ingest PATH` first"
-                ) from None
-            chunks = client.create_collection(
-                name,
-                metadata={"embedder": embedder.name, "schema": SCHEMA},
-                configuration={"hnsw": {"space": "cosine"}},
-                embedding_function=None,
-            )
-        except chromadb.errors.ChromaError as exc:
-            raise StoreError(f"cannot open the store: {exc}") from None
-        built_by = (chunks.metadata or {}).get("embedder")
-        if built_by != embedder.name:
-            raise EmbedderMismatchError(
-                f"the store was built with embedder '{built_by}' but '{embedder.name}' is "
-                "configured: re-ingest into a new store (--store DIR) or switch embed.backend back"
-            )
-        docs = client.get_or_create_collection(f"{name}-docs", embedding_function=None)
-        texts = client.get_or_create_collection(f"{name}-texts", embedding_function=None)
-        if settings.server_url:
-            host = urlparse(settings.server_url).netloc.replace(":", "_")
-            lexical_dir = Path(settings.path) / "bm25" / f"{host}-{name}"
-        else:
-            lexical_dir = Path(settings.path) / "bm25" / name
-        return cls(client, chunks, docs, texts, lexical_dir, embedder)
+        c = open_collections(settings, embedder.name, create)
+        return cls(c.client, c.chunks, c.docs, c.texts, c.lexical_dir, embedder)
 
     # --- document registry -------------------------------------------------------------
     def documents(self) -> dict[str, DocumentInfo]:

@@ -12,7 +12,8 @@ from conftest import CORPUS, make_settings
 
 from rag.cite import searchable
 from rag.errors import EmbedderMismatchError, InputError, StoreError
-from rag.ingest import decode, ingest
+from rag.ingest import ingest
+from rag.read import decode
 from rag.retrieve import Retriever
 from rag.settings import Settings
 from rag.store import Store
