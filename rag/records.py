@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-
-from llama_index.core.vector_stores.types import (
-    FilterCondition,
-    FilterOperator,
-    MetadataFilter,
-    MetadataFilters,
-)
+from typing import TYPE_CHECKING
 
 from rag.types import Chunk, DocumentInfo
+
+if TYPE_CHECKING:
+    from llama_index.core.vector_stores.types import MetadataFilter, MetadataFilters
 
 SCHEMA = 2
 _CHUNK_FIELDS = frozenset(Chunk.model_fields)
@@ -77,6 +74,17 @@ def filters(
     since: int | None, until: int | None, sources: Sequence[str] | None
 ) -> MetadataFilters | None:
     """Chroma-side filters equivalent to LexicalIndex.mask."""
+    if since is None and until is None and not sources:
+        return None
+    # Imported here: importing llama_index.core takes ~1.6 s, a third of a cold `rag ask`,
+    # and only filtered searches need it.
+    from llama_index.core.vector_stores.types import (
+        FilterCondition,
+        FilterOperator,
+        MetadataFilter,
+        MetadataFilters,
+    )
+
     parts: list[MetadataFilter | MetadataFilters] = []
     if since is not None:
         parts.append(MetadataFilter(key="date_int", value=since, operator=FilterOperator.GTE))
@@ -94,6 +102,11 @@ def filters(
                 condition=FilterCondition.OR,
             )
         )
-    if not parts:
-        return None
     return MetadataFilters(filters=parts, condition=FilterCondition.AND)
+
+
+def chroma_where(where: MetadataFilters) -> dict:
+    """LlamaIndex filters in Chroma's `where` syntax (LlamaIndex's own translation)."""
+    from llama_index.vector_stores.chroma.base import _to_chroma_filter
+
+    return _to_chroma_filter(where)

@@ -14,11 +14,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import chromadb
 import numpy as np
-from llama_index.core.vector_stores.types import MetadataFilters
-from llama_index.vector_stores.chroma.base import _to_chroma_filter
 
 from rag.bridge import TermBridge
 from rag.chroma import open_collections
@@ -26,6 +25,7 @@ from rag.embed import Embedder
 from rag.errors import StoreError
 from rag.lexical import EncodedChunk, LexicalIndex, chunk_terms
 from rag.records import (
+    chroma_where,
     chunk_meta,
     chunk_record,
     date_int,
@@ -36,6 +36,9 @@ from rag.records import (
 )
 from rag.settings import StoreSettings
 from rag.types import Chunk, DocumentInfo
+
+if TYPE_CHECKING:
+    from llama_index.core.vector_stores.types import MetadataFilters
 
 __all__ = ["Store", "date_int", "filters"]
 
@@ -280,7 +283,7 @@ class Store:
         result = self._chunks.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
             n_results=k,
-            where=_to_chroma_filter(where) if where is not None else None,
+            where=chroma_where(where) if where is not None else None,
             include=["distances"],
         )
         distances = (result["distances"] or [[]])[0]
