@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.answer import (
+from rag.answer.extractive import (
     ABSTAIN,
     Answer,
     ExtractiveAnswerer,
@@ -15,13 +17,16 @@ from rag.answer import (
     looks_like_follow_up,
     verify_draft,
 )
-from rag.embed import Embedder, build_embedder
+from rag.answer.llm import Draft, OpenAIChat, answer_messages, rewrite_question, stream_draft
 from rag.errors import ConfigError, LLMError
-from rag.llm import Draft, OpenAIChat, answer_messages, rewrite_question, stream_draft
-from rag.retrieve import Retriever, SearchFilters, check_question
+from rag.index.embed import Embedder, build_embedder
+from rag.index.retrieve import Retriever, SearchFilters, check_question
+from rag.index.store import Store
 from rag.settings import Settings
-from rag.store import Store
 from rag.types import Passage
+
+if TYPE_CHECKING:
+    from rag.ingest.run import IngestReport
 
 
 def open_retriever(settings: Settings) -> Retriever:
@@ -228,3 +233,29 @@ def ask(
 
     pipeline = Pipeline.from_settings(settings or load_settings())
     return pipeline.ask(question, history=history, **options)
+
+
+def ingest_folder(
+    path: str | Path,
+    *,
+    settings: Settings | None = None,
+    prune: bool = False,
+    on_file: Callable[[Path, str], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """Bring the configured store in line with the files under `path` (created if missing):
+    the library form of `rag ingest PATH [--prune]`."""
+    from rag.ingest.run import ingest
+    from rag.settings import load_settings
+
+    settings = settings or load_settings()
+    store = Store.open(settings.store, build_embedder(settings.embed), create=True)
+    return ingest(
+        Path(path),
+        store,
+        settings.ingest,
+        settings.chunk,
+        prune=prune,
+        on_file=on_file,
+        on_start=on_start,
+    )

@@ -1,13 +1,16 @@
-"""Language-aware text utilities shared by retrieval, answering and citation checks:
-Arabic normalisation, script-based language detection, tokenising and stemming."""
+"""Language-aware text utilities shared by ingest, retrieval, answering and citation checks:
+Arabic normalisation, script-based language detection, sentence splitting, token counting,
+tokenising and stemming."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 import Stemmer
+import tiktoken
 
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # + tatweel
 _ALEF = str.maketrans(
@@ -126,3 +129,61 @@ def matching_spans(text: str, query: str) -> list[tuple[int, int]]:
     if not wanted:
         return []
     return [(m.start(), m.end()) for m in _TOKEN.finditer(text) if set(analyze(m.group())) & wanted]
+
+
+# A boundary is sentence punctuation (plus closing quotes) followed by space, or a line break.
+_BOUNDARY = re.compile(r"[.!?؟؛]+[\"'”’»)\]]*(?=\s|$)|\n")
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st jr sr vs etc no gen col lt sgt rep sen gov inc ltd co corp jan "
+    "feb mar apr jun jul aug sep sept oct nov dec u.s u.k e.g i.e a.m p.m".split()
+)
+
+
+@lru_cache(maxsize=4)
+def _encoding(name: str) -> tiktoken.Encoding:
+    return tiktoken.get_encoding(name)
+
+
+def token_counter(encoding: str = "cl100k_base") -> Callable[[str], int]:
+    """A function counting tokens with the named tiktoken encoding."""
+    enc = _encoding(encoding)
+    return lambda text: len(enc.encode(text, disallowed_special=()))
+
+
+def _is_false_boundary(text: str, match: re.Match[str]) -> bool:
+    if match.group() == "\n" or not match.group().startswith("."):
+        return False
+    if match.group().startswith(".."):
+        return False  # an ellipsis ends a sentence in headlines ("العراق.. وتركز")
+    before = text[: match.start()].rsplit(None, 1)
+    word = before[-1].lower() if before else ""
+    word = word.lstrip("(\"'“«")
+    if word in _ABBREVIATIONS:
+        return True
+    # Initials and dotted abbreviations ("U.S", "J") but not Arabic single letters at a
+    # sentence end, which do not occur in prose.
+    return len(word) == 1 and word.isascii() and word.isalpha()
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Spans of sentences in `text`, trimmed of surrounding white space. Splits on . ! ? ؟ ؛
+    and line breaks, not on decimal points ("2.5", which has no following space) or
+    abbreviations ("U.S. forces", "Dr. Smith")."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        if _is_false_boundary(text, match):
+            continue
+        append_trimmed(text, start, match.end(), spans)
+        start = match.end()
+    append_trimmed(text, start, len(text), spans)
+    return spans
+
+
+def append_trimmed(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        out.append((start, end))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import rag  # noqa: F401  (applies the offline environment before anything else loads)
-from rag.embed import USEEmbedder
+from rag.index.embed import USEEmbedder
 from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,8 +43,8 @@ def settings(tmp_path: Path) -> Settings:
 def corpus_store(tmp_path_factory: pytest.TempPathFactory, embedder: USEEmbedder) -> Path:
     """A store with the sample corpus ingested once per session. Tests must not modify it:
     copy it (`copy_store`) to change it."""
-    from rag.ingest import ingest
-    from rag.store import Store
+    from rag.index.store import Store
+    from rag.ingest.run import ingest
 
     path = tmp_path_factory.mktemp("corpus") / "store"
     settings = make_settings(path)

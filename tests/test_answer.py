@@ -12,11 +12,11 @@ import pytest
 from conftest import CORPUS, make_settings
 from openai_server import Reply, ScriptedOpenAIServer
 
-from rag.answer import ABSTAIN, Answer, question_type
+from rag.answer.extractive import ABSTAIN, Answer, question_type
 from rag.errors import ConfigError
+from rag.index.retrieve import Retriever
+from rag.index.store import Store
 from rag.pipeline import Pipeline
-from rag.retrieve import Retriever
-from rag.store import Store
 
 _PASSAGE = re.compile(r'<passage n="(\d+)"[^>]*>\n(.*?)\n</passage>', re.S)
 
@@ -26,7 +26,7 @@ def _pipeline(store_dir: Path, embedder, **sections) -> Pipeline:
     store = Store.open(settings.store, embedder)
     chat = None
     if settings.llm.base_url:
-        from rag.llm import OpenAIChat
+        from rag.answer.llm import OpenAIChat
 
         chat = OpenAIChat(settings.llm)
     return Pipeline(settings, Retriever(store, settings.retrieve), chat)
@@ -234,7 +234,7 @@ def test_scripted_llm_failures_fall_back_to_extractive(
 def test_scripted_llm_prompt_injection_cannot_pass_verification(tmp_path, embedder, server):
     import shutil
 
-    from rag.ingest import ingest
+    from rag.ingest.run import ingest
 
     folder = tmp_path / "docs"
     shutil.copytree(CORPUS, folder)

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 from conftest import make_settings
 
-from rag.bench_public import (
+from rag.bench.public import (
     rank_of,
     retrieval_metrics,
     run_benchmark,
@@ -24,7 +24,7 @@ from rag.bench_public import (
     unit_ranking,
     write_outputs,
 )
-from rag.bench_public_data import benchmarks_dir, build_task, load_squad, missing_reason
+from rag.bench.public_data import benchmarks_dir, build_task, load_squad, missing_reason
 from rag.errors import InputError
 
 REAL = benchmarks_dir()

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from conftest import CORPUS, GOLD
 
-from rag.bench_corpus import BENCHMARKS, article, build_archive, sentence_pool
-from rag.bench_scale import ScaleOptions, parse_sizes, run_scale
-from rag.bridge import content_word
-from rag.embed import BackgroundEmbedder, USEEmbedder
+from rag.bench.corpus import BENCHMARKS, article, build_archive, sentence_pool
+from rag.bench.scale import ScaleOptions, parse_sizes, run_scale
 from rag.errors import InputError
-from rag.lexical import LexicalIndex, chunk_terms
+from rag.index.bridge import content_word
+from rag.index.embed import BackgroundEmbedder, USEEmbedder
+from rag.index.lexical import LexicalIndex, chunk_terms
 from rag.settings import ChunkSettings
 from rag.text import analyze, light_tokens
 

@@ -13,9 +13,9 @@ import pytest
 from conftest import CORPUS, make_settings
 
 from rag.errors import StoreError
-from rag.ingest import ingest
-from rag.retrieve import Retriever
-from rag.store import Store
+from rag.index.retrieve import Retriever
+from rag.index.store import Store
+from rag.ingest.run import ingest
 
 
 def _free_port() -> int:

@@ -1,4 +1,4 @@
-"""Tests for rag.clean: boilerplate removal, sections, metadata and the exact offset map."""
+"""Tests for rag.ingest.clean: boilerplate removal, sections, metadata and the exact offset map."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.clean import CleanDoc, clean
+from rag.ingest.clean import CleanDoc, clean
 
 CORPUS = Path(__file__).parents[1] / "data" / "corpus"
 FILES = sorted(CORPUS.glob("*.txt"))

@@ -10,7 +10,8 @@ import pytest
 from conftest import CORPUS, make_settings
 from openai_server import ScriptedOpenAIServer
 
-from rag.embed import (
+from rag.errors import ConfigError, EmbedderMismatchError, EmbedError
+from rag.index.embed import (
     BackgroundEmbedder,
     Embedder,
     EmbedQueue,
@@ -18,11 +19,10 @@ from rag.embed import (
     USEEmbedder,
     build_embedder,
 )
-from rag.errors import ConfigError, EmbedderMismatchError, EmbedError
-from rag.ingest import ingest
-from rag.retrieve import Retriever
+from rag.index.retrieve import Retriever
+from rag.index.store import Store
+from rag.ingest.run import ingest
 from rag.settings import EmbedSettings
-from rag.store import Store
 
 
 def test_use_embedder_is_multilingual_and_normalised(embedder: USEEmbedder) -> None:

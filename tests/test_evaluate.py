@@ -14,10 +14,13 @@ from conftest import GOLD, make_settings
 from openai_server import Reply, ScriptedOpenAIServer
 from typer.testing import CliRunner
 
-from rag.cite import Citation
-from rag.cli import app
+from rag.answer.cite import Citation
+from rag.answer.llm import OpenAIChat
+from rag.answer.prompts import render
+from rag.cli.commands import app
 from rag.errors import ConfigError, InputError
-from rag.eval_metrics import (
+from rag.evaluation.gold import load_gold
+from rag.evaluation.metrics import (
     abstention_precision_recall,
     citation_correct,
     citation_recall,
@@ -31,20 +34,18 @@ from rag.eval_metrics import (
     passage_has_quote,
     reciprocal_rank,
 )
-from rag.evaluate import EvalResult, evaluate, load_gold, parse_judgement
-from rag.llm import OpenAIChat
-from rag.pipeline import Pipeline
-from rag.prompts import render
-from rag.report import (
+from rag.evaluation.report import (
     compare_figures,
     load_report,
     load_thresholds,
     threshold_failures,
     write_report,
 )
-from rag.retrieve import Retriever
+from rag.evaluation.run import EvalResult, evaluate, parse_judgement
+from rag.index.retrieve import Retriever
+from rag.index.store import Store
+from rag.pipeline import Pipeline
 from rag.settings import PROJECT_ROOT
-from rag.store import Store
 from rag.text import detect_language
 from rag.types import Passage
 
@@ -92,7 +93,7 @@ def test_quote_found_by_offsets_or_folded_text() -> None:
     assert not passage_has_quote(short, "d1", quote, original)
     assert passage_has_quote(reflowed, "d1", quote, original)
     assert not passage_has_quote(covering, "d2", quote, original)
-    from rag.evaluate import GoldQuote
+    from rag.evaluation.gold import GoldQuote
 
     quotes = [GoldQuote(doc_id="d1", text=quote)]
     assert first_quote_rank([short, covering], quotes, {"d1": original}) == 2

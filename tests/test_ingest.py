@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from conftest import CORPUS, make_settings
 
-from rag.cite import searchable
+from rag.answer.cite import searchable
 from rag.errors import EmbedderMismatchError, InputError, StoreError
-from rag.ingest import ingest
-from rag.read import decode
-from rag.retrieve import Retriever
+from rag.index.retrieve import Retriever
+from rag.index.store import Store
+from rag.ingest.read import decode
+from rag.ingest.run import ingest
 from rag.settings import Settings
-from rag.store import Store
 
 
 def _store(path: Path, embedder) -> tuple[Store, object]:
@@ -210,7 +210,7 @@ def test_ingest_with_the_embedding_worker_equals_ingest_in_process(
 ) -> None:
     # Small batches, so the five articles make several: some are embedded by the worker
     # process, some by this thread while it waits (EmbedQueue).
-    monkeypatch.setattr("rag.ingest._EMBED_BATCH", 16)
+    monkeypatch.setattr("rag.ingest.run._EMBED_BATCH", 16)
     results = []
     for background in (True, False):
         store, settings = _store(tmp_path / str(background), embedder)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, make_settings
 
-from rag.llm import OpenAIChat
+from rag.answer.llm import OpenAIChat
+from rag.index.retrieve import Retriever
+from rag.index.store import Store
 from rag.pipeline import Pipeline
-from rag.retrieve import Retriever
-from rag.store import Store
 from rag.text import fold
 
 pytestmark = pytest.mark.llm

@@ -9,8 +9,8 @@ import pytest
 from conftest import make_settings
 
 from rag.errors import InputError
-from rag.retrieve import Retriever, SearchFilters
-from rag.store import Store
+from rag.index.retrieve import Retriever, SearchFilters
+from rag.index.store import Store
 
 # Measured on the sample corpus (see docs/BENCHMARKS.md); the assertion sits a little below.
 MIN_RECALL_AT_5 = {"ar": 0.95, "en": 0.90}

@@ -17,14 +17,13 @@ from gradio_client import Client, handle_file
 from openai_server import Reply, ScriptedOpenAIServer
 from typer.testing import CliRunner
 
-from rag.chunk import split_sentences
-from rag.llm import OpenAIChat
+from rag.answer.llm import OpenAIChat
+from rag.index.retrieve import Retriever
+from rag.index.store import Store
 from rag.pipeline import Pipeline
-from rag.retrieve import Retriever
 from rag.settings import Settings
-from rag.store import Store
-from rag.text import fold
-from rag.ui import ChatActions, build_app, launch
+from rag.text import fold, split_sentences
+from rag.ui.app import ChatActions, build_app, launch
 
 AR_QUESTION = "متى تنتهي مهمة التحالف الدولي في العراق؟"
 EN_QUESTION = "When does the coalition mission in Iraq end?"
@@ -299,7 +298,7 @@ def test_empty_store_is_a_chat_message(tmp_path: Path, embedder) -> None:
 
 
 def test_serve_command_reports_a_missing_store(tmp_path: Path) -> None:
-    from rag.cli import app
+    from rag.cli.commands import app
 
     result = CliRunner().invoke(app, ["serve", "--store", str(tmp_path / "none"), "--port", "7999"])
     assert result.exit_code == 1

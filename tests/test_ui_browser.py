@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from conftest import ROOT, make_settings
 
-from rag.ingest import ingest
+from rag.index.retrieve import Retriever
+from rag.index.store import Store
+from rag.ingest.run import ingest
 from rag.pipeline import Pipeline
-from rag.retrieve import Retriever
-from rag.store import Store
-from rag.ui import build_app, launch
+from rag.ui.app import build_app, launch
 
 pytestmark = [
     pytest.mark.browser,

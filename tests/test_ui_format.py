@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from rag.answer import Answer
-from rag.cite import Citation
+from rag.answer.cite import Citation
+from rag.answer.extractive import Answer
 from rag.errors import InputError
 from rag.types import Passage
-from rag.ui_format import (
+from rag.ui.format import (
     answer_html,
     direction,
     error_html,

@@ -1,0 +1,21 @@
+"""Answer: write a short answer from retrieved passages and prove every claim.
+
+The extractive answerer (`extractive`), the OpenAI-compatible LLM client and its protocol
+(`llm`), citation location and support checks (`cite`) and the strict prompt loader
+(`prompts`). It takes passages and providers as arguments: it never opens a store, reads
+files, or knows about the UI, the CLI, evaluation or benchmarks."""
+
+from rag._lazy import lazy_exports
+
+_EXPORTS = {
+    "Answer": "rag.answer.extractive",
+    "ExtractiveAnswerer": "rag.answer.extractive",
+    "date_label": "rag.answer.extractive",
+    "Citation": "rag.answer.cite",
+    "locate": "rag.answer.cite",
+    "OpenAIChat": "rag.answer.llm",
+    "answer_messages": "rag.answer.llm",
+    "render": "rag.answer.prompts",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

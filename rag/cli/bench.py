@@ -1,0 +1,246 @@
+"""`rag bench …`: benchmarks that print figures (record them in docs/BENCHMARKS.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from rag.cli.shared import JsonOpt, StoreOpt, cli_settings, err, out, run_command
+
+bench_app = typer.Typer(
+    no_args_is_help=True,
+    help="Benchmarks that print figures (record them in docs/BENCHMARKS.md).",
+)
+
+
+BenchPathOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--path", help="Benchmarks folder (default $RAG_BENCHMARKS_DIR or ../shared/benchmarks)."
+    ),
+]
+LimitOpt = Annotated[
+    int | None, typer.Option("--limit", help="Questions per direction, evenly spread (all).")
+]
+DirectionsOpt = Annotated[
+    str | None, typer.Option("--directions", help="Comma-separated: ar-ar,en-ar.")
+]
+ArticlesOpt = Annotated[
+    int | None,
+    typer.Option("--articles", help="Only the first N articles (a smaller, easier corpus)."),
+]
+AblationsOpt = Annotated[
+    bool, typer.Option("--ablations/--no-ablations", help="Also dense-only, BM25-only, no-bridge.")
+]
+BenchOutOpt = Annotated[
+    Path | None, typer.Option("--out", help="Write <dataset>.json and .md into this folder.")
+]
+BenchStoreOpt = Annotated[
+    Path | None, typer.Option("--store", help="Keep the benchmark store here (default: temp).")
+]
+
+
+def _public_bench(
+    dataset: str,
+    path: Path | None,
+    limit: int | None,
+    directions: str | None,
+    answers: int,
+    articles: int | None,
+    ablations: bool,
+    out_dir: Path | None,
+    store: Path | None,
+    as_json: bool,
+) -> None:
+    def body() -> None:
+        from rag.bench.public import run_benchmark, to_markdown, write_outputs
+        from rag.bench.public_data import benchmarks_dir, missing_reason
+
+        root = benchmarks_dir(path)
+        reason = missing_reason(root, dataset)
+        if reason is not None:
+            out.print(json.dumps({"skipped": reason}) if as_json else reason)
+            return
+        chosen = [d.strip() for d in directions.split(",") if d.strip()] if directions else None
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=as_json or not err.is_terminal,
+        ) as progress:
+            task = progress.add_task(f"{dataset}: indexing", total=None)
+            result = run_benchmark(
+                dataset,
+                root,
+                cli_settings(None),
+                directions=chosen,
+                limit=limit,
+                answers=answers,
+                articles=articles,
+                store=store,
+                ablations=ablations,
+                progress=lambda label, done, total: progress.update(
+                    task, description=f"{dataset} {label}", completed=done, total=total
+                ),
+            )
+        if out_dir is not None:
+            write_outputs(result, out_dir)
+        if as_json:
+            out.print_json(json.dumps(result, ensure_ascii=False))
+            return
+        out.print(escape(to_markdown(result)))
+        if out_dir is not None:
+            out.print(f"report: {out_dir / (dataset + '.md')}")
+
+    run_command(body)
+
+
+@bench_app.command("xquad")
+def bench_xquad(
+    path: BenchPathOpt = None,
+    limit: LimitOpt = None,
+    directions: DirectionsOpt = None,
+    answers: Annotated[
+        int, typer.Option("--answers", help="Questions answered per direction.")
+    ] = 100,
+    articles: ArticlesOpt = None,
+    ablations: AblationsOpt = True,
+    out_dir: BenchOutOpt = None,
+    store: BenchStoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """XQuAD: ar and en questions against the 240 Arabic paragraphs (retrieval + answers)."""
+    _public_bench(
+        "xquad", path, limit, directions, answers, articles, ablations, out_dir, store, as_json
+    )
+
+
+@bench_app.command("xquad-r")
+def bench_xquad_r(
+    path: BenchPathOpt = None,
+    limit: LimitOpt = None,
+    directions: DirectionsOpt = None,
+    answers: Annotated[
+        int,
+        typer.Option(
+            "--answers",
+            help="Questions answered per direction (off: retrieval "
+            "of the sentence is already the answer).",
+        ),
+    ] = 0,
+    articles: ArticlesOpt = None,
+    ablations: AblationsOpt = True,
+    out_dir: BenchOutOpt = None,
+    store: BenchStoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """XQuAD-R: retrieve the Arabic answer sentence (each Arabic sentence is one document)."""
+    _public_bench(
+        "xquad-r", path, limit, directions, answers, articles, ablations, out_dir, store, as_json
+    )
+
+
+@bench_app.command("arcd")
+def bench_arcd(
+    path: BenchPathOpt = None,
+    limit: LimitOpt = None,
+    directions: DirectionsOpt = None,
+    answers: Annotated[int, typer.Option("--answers", help="Questions answered.")] = 100,
+    articles: ArticlesOpt = None,
+    ablations: AblationsOpt = True,
+    out_dir: BenchOutOpt = None,
+    store: BenchStoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """ARCD test split: native Arabic questions against its 234 paragraphs."""
+    _public_bench(
+        "arcd", path, limit, directions, answers, articles, ablations, out_dir, store, as_json
+    )
+
+
+@bench_app.command("scale")
+def bench_scale(
+    sizes: Annotated[
+        str, typer.Option("--sizes", help="Archive sizes in passages, comma-separated.")
+    ] = "1000,10000,100000",
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Report directory (default out/bench/scale-<timestamp>)."),
+    ] = None,
+    repeats: Annotated[
+        int, typer.Option("--repeats", min=1, help="Ingests per size up to 10,000 passages.")
+    ] = 3,
+    rounds: Annotated[
+        int, typer.Option("--rounds", min=1, help="Passes over the gold questions.")
+    ] = 3,
+    baseline: Annotated[
+        bool, typer.Option("--baseline/--no-baseline", help="Also run plain LlamaIndex.")
+    ] = True,
+    server: Annotated[
+        bool,
+        typer.Option("--server", help="Also run sizes up to 10,000 through `chroma run`."),
+    ] = False,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep archives and stores.")] = False,
+) -> None:
+    """Ingest, retrieval, answer, memory and disk cost against archive size (synthetic)."""
+
+    def body() -> None:
+        import datetime as dt
+
+        from rag.bench.scale import ScaleOptions, parse_sizes, run_scale
+
+        chosen = parse_sizes(sizes)
+        target = out_dir or Path("out", "bench", dt.datetime.now().strftime("scale-%Y%m%d-%H%M%S"))
+        paths = run_scale(
+            ScaleOptions(
+                sizes=chosen,
+                out=target.resolve(),
+                repeats=repeats,
+                rounds=rounds,
+                baseline=baseline,
+                server_sizes=[s for s in chosen if s <= 10_000] if server else [],
+                keep=keep,
+                log=lambda line: err.print(escape(line)),
+            )
+        )
+        out.print(f"report: {paths['markdown']}")
+
+    run_command(body)
+
+
+@bench_app.command("concurrency")
+def bench_concurrency(
+    store: StoreOpt = None,
+    clients: Annotated[int, typer.Option("--clients", min=1, help="Parallel askers.")] = 20,
+    seconds: Annotated[float, typer.Option("--seconds", min=1, help="Duration of each run.")] = 60,
+    ui: Annotated[
+        bool, typer.Option("--ui/--no-ui", help="Also ask through the chat UI's API.")
+    ] = True,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Write report.json and report.md here.")
+    ] = None,
+) -> None:
+    """Parallel `ask` calls for a while: throughput, p50/p95, errors, memory over time."""
+
+    def body() -> None:
+        from rag.bench.concurrency import run_concurrency, to_markdown
+
+        result = run_concurrency(
+            cli_settings(store),
+            clients=clients,
+            seconds=seconds,
+            ui=ui,
+            out=out_dir,
+            log=lambda line: err.print(escape(line)),
+        )
+        out.print(escape(to_markdown(result)))
+
+    run_command(body)

@@ -1,0 +1,349 @@
+"""Command line: a thin shell over the library. Library errors become one-line messages here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from rag.cli.bench import bench_app
+from rag.cli.shared import JsonOpt, StoreOpt, cli_settings, date_option, err, out, run_command
+from rag.errors import InputError
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    help="Bilingual (Arabic/English) question answering over news archives.",
+)
+app.add_typer(bench_app, name="bench")
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="A file or a folder (read recursively).")],
+    store: StoreOpt = None,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Remove documents whose files are gone.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a file or folder of articles (.txt .md .html .pdf) to the archive."""
+
+    def body() -> None:
+        from rag.index.embed import build_embedder
+        from rag.index.store import Store
+        from rag.ingest.run import ingest as run_ingest
+
+        settings = cli_settings(store)
+        embedder = build_embedder(settings.embed)
+        st = Store.open(settings.store, embedder, create=True)
+        with Progress(
+            TextColumn("[bold]ingest"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=err,
+            transient=True,
+            disable=as_json or not err.is_terminal,
+        ) as progress:
+            task = progress.add_task("", total=None)
+            report = run_ingest(
+                path,
+                st,
+                settings.ingest,
+                settings.chunk,
+                prune=prune,
+                on_start=lambda n: progress.update(task, total=n),
+                on_file=lambda f, status: progress.update(
+                    task, advance=1, description=f"{f.name}: {status}"
+                ),
+            )
+        if as_json:
+            out.print_json(json.dumps(report.__dict__, ensure_ascii=False))
+            return
+        out.print(
+            f"files seen {report.files_seen}, added {len(report.added)}, "
+            f"updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+            f"removed {len(report.removed)}, skipped {len(report.skipped)}; "
+            f"chunks written {report.chunks_written}; {report.seconds:.1f} s"
+        )
+        for doc_id, encoding in sorted(report.decoded.items()):
+            out.print(f"  decoded {escape(doc_id)} as {encoding}")
+        for doc_id, reason in report.skipped:
+            out.print(f"  skipped {escape(doc_id)}: {escape(reason)}")
+        if report.recovered:
+            out.print(f"  repaired after an interrupted run: {', '.join(report.recovered)}")
+        out.print(f"store: {settings.store.server_url or settings.store.path}")
+
+    run_command(body)
+
+
+@app.command()
+def search(
+    question: Annotated[str, typer.Argument(help="Question or keywords, Arabic or English.")],
+    store: StoreOpt = None,
+    k: Annotated[int | None, typer.Option("--k", help="Passages to return.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only passages dated on/after.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only passages dated on/before.")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Outlet name or doc id (repeatable).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the passages that best match a question (hybrid dense + BM25)."""
+
+    def body() -> None:
+        from rag.index.retrieve import SearchFilters
+        from rag.pipeline import open_retriever
+
+        settings = cli_settings(store)
+        where = SearchFilters(
+            since=date_option(since, "--since"),
+            until=date_option(until, "--until"),
+            sources=tuple(source or ()),
+        )
+        passages = open_retriever(settings).search(question, k=k, where=where)
+        if as_json:
+            out.print_json(json.dumps([p.model_dump() for p in passages], ensure_ascii=False))
+            return
+        if not passages:
+            out.print("no matching passages")
+        from rag.text import matching_spans
+
+        for rank, p in enumerate(passages, 1):
+            out.print(
+                f"[bold]{rank}. {escape(p.title)}[/bold]  [dim]{escape(p.doc_id)} · "
+                f"{p.date or 'undated'} · {escape(p.outlet or '-')} · score {p.score:.4f}[/dim]"
+            )
+            text, marked, last = p.text, [], 0
+            for s, e in matching_spans(text, question):
+                marked.append(escape(text[last:s]) + f"[bold yellow]{escape(text[s:e])}[/]")
+                last = e
+            marked.append(escape(text[last:]))
+            out.print("   " + "".join(marked).replace("\n", " ") + "\n")
+
+    run_command(body)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, Arabic or English.")],
+    store: StoreOpt = None,
+    k: Annotated[int | None, typer.Option("--k", help="Passages to retrieve.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="auto, ar or en.")] = "auto",
+    backend: Annotated[
+        str | None, typer.Option("--backend", help="auto, extractive or openai.")
+    ] = None,
+    stream: Annotated[bool, typer.Option("--stream", help="Print the answer as it comes.")] = False,
+    since: Annotated[str | None, typer.Option(help="Only sources dated on/after.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only sources dated on/before.")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Outlet name or doc id (repeatable).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer a question with verified, dated citations."""
+
+    def body() -> None:
+        from rag.answer.extractive import Answer
+        from rag.index.retrieve import SearchFilters
+        from rag.pipeline import Pipeline
+
+        if lang not in ("auto", "ar", "en"):
+            raise InputError("--lang must be auto, ar or en")
+        if backend not in (None, "auto", "extractive", "openai"):
+            raise InputError("--backend must be auto, extractive or openai")
+        settings = cli_settings(store)
+        where = SearchFilters(
+            since=date_option(since, "--since"),
+            until=date_option(until, "--until"),
+            sources=tuple(source or ()),
+        )
+        pipeline = Pipeline.from_settings(settings)
+        final: Answer | None = None
+        streamed = False
+        for event in pipeline.ask_stream(
+            question, k=k, where=where, backend=backend, language=lang
+        ):
+            if isinstance(event, Answer):
+                final = event
+            elif stream and not as_json:
+                out.print(escape(event), end="")
+                streamed = True
+        assert final is not None
+        if as_json:
+            out.print_json(final.model_dump_json())
+            return
+        from rag.ui.text import render_answer_text
+
+        if streamed:
+            out.print("\n")
+        out.print(escape(render_answer_text(final, show_answer=not streamed)))
+
+    run_command(body)
+
+
+@app.command("eval")
+def eval_(
+    gold: Annotated[
+        Path | None,
+        typer.Option("--gold", help="Gold questions (default eval/gold/questions.jsonl)."),
+    ] = None,
+    backend: Annotated[
+        str | None, typer.Option("--backend", help="auto, extractive or openai.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Report directory (default out/eval/<timestamp>).")
+    ] = None,
+    compare: Annotated[
+        Path | None, typer.Option("--compare", help="Previous report.json: flag regressions.")
+    ] = None,
+    store: StoreOpt = None,
+    k: Annotated[int | None, typer.Option("--k", help="Passages given to answers.")] = None,
+    judge: Annotated[
+        bool, typer.Option("--judge", help="Also grade answers with the LLM judge (settings.llm).")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score retrieval, answers and citations on a gold set; write report.json, .md and plots."""
+
+    def body() -> None:
+        import datetime as dt
+
+        from rich.table import Table
+
+        from rag.answer.llm import OpenAIChat
+        from rag.evaluation import DEFAULT_GOLD, evaluate, load_gold
+        from rag.evaluation.report import SUMMARY, compare_figures, fmt, load_report, write_report
+        from rag.pipeline import Pipeline
+
+        if backend not in (None, "auto", "extractive", "openai"):
+            raise InputError("--backend must be auto, extractive or openai")
+        if k is not None and k < 1:
+            raise InputError("--k must be at least 1")
+        gold_path = gold or DEFAULT_GOLD
+        items = load_gold(gold_path)
+        previous = load_report(compare) if compare is not None else None
+        settings = cli_settings(store)
+        pipeline = Pipeline.from_settings(settings)
+        chat = OpenAIChat(settings.llm) if judge else None
+        target = out_dir or Path("out", "eval", dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
+        with Progress(
+            TextColumn("[bold]eval"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=err,
+            transient=True,
+            disable=as_json or not err.is_terminal,
+        ) as progress:
+            task = progress.add_task("", total=len(items))
+            result = evaluate(
+                pipeline,
+                items,
+                gold_path=gold_path,
+                backend=backend,
+                k=k,
+                judge_chat=chat,
+                on_item=lambda r: progress.update(task, advance=1, description=r.gold.id),
+            )
+        changes = compare_figures(result.figures, previous["figures"]) if previous else []
+        paths = write_report(result, target, changes)
+        regressions = [c for c in changes if c.regression]
+        if as_json:
+            summary = {
+                "figures": result.figures,
+                "report": str(paths["json"]),
+                "regressions": [c.__dict__ for c in regressions],
+            }
+            out.print_json(json.dumps(summary, ensure_ascii=False))
+            return
+        langs = sorted(result.figures["lang"])
+        table = Table("figure", "all", *langs, title=f"{len(items)} gold items")
+        groups = [result.figures["overall"], *(result.figures["lang"][g] for g in langs)]
+        for name in SUMMARY:
+            if any(g.get(name) is not None for g in groups):
+                table.add_row(name, *(fmt(name, g.get(name)) for g in groups))
+        out.print(table)
+        if result.judge_error:
+            err.print(f"[yellow]warning:[/yellow] {escape(result.judge_error)}")
+        for c in regressions:
+            out.print(
+                f"[red]REGRESSION[/red] {c.group} {c.name}: "
+                f"{fmt(c.name, c.before)} → {fmt(c.name, c.after)}"
+            )
+        if previous is not None and not regressions:
+            out.print("no regressions against the previous report")
+        if previous is not None and previous.get("gold", {}).get("sha256") != result.gold["sha256"]:
+            err.print("[yellow]warning:[/yellow] the previous report used another gold file")
+        out.print(f"report: {paths['markdown']} ({result.seconds:.1f} s)")
+
+    run_command(body)
+
+
+@app.command()
+def serve(
+    store: StoreOpt = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Interface to bind (default ui.host: 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", min=1, max=65535, help="Port (default ui.port: 7860)."),
+    ] = None,
+) -> None:
+    """Start the chat UI over the store built by ingest (local only unless --host says so)."""
+
+    def body() -> None:
+        from rag.ui.app import serve as run_serve
+
+        settings = cli_settings(store, ui={"host": host, "port": port})
+        err.print(f"chat UI on http://{settings.ui.host}:{settings.ui.port}/ (Ctrl+C to stop)")
+        run_serve(settings, settings.ui.host, settings.ui.port)
+
+    run_command(body)
+
+
+@app.command()
+def config() -> None:
+    """Print the effective settings (secrets masked)."""
+
+    def body() -> None:
+        from rag.settings import config_file, masked
+
+        settings = cli_settings(None)
+        out.print_json(json.dumps(masked(settings), ensure_ascii=False))
+        source = config_file()
+        err.print(f"config file: {source if source else 'none (defaults + RAG_* environment)'}")
+
+    run_command(body)
+
+
+def main() -> None:
+    """Console entry point. A bug still ends in one line (the traceback with RAG_DEBUG=1)."""
+    import os
+
+    try:
+        app()
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:
+        if os.environ.get("RAG_DEBUG"):
+            raise
+        err.print(
+            f"[red]internal error:[/red] {escape(type(exc).__name__)}: {escape(str(exc))} "
+            "(a bug; run with RAG_DEBUG=1 for the traceback and please report it)"
+        )
+        sys.exit(70)
+
+
+if __name__ == "__main__":
+    main()

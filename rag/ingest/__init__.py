@@ -1,0 +1,22 @@
+"""Ingest: turn files into clean, dated, chunked documents and write them into the index.
+
+Reads and decodes files (`read`), drops web-scrape clutter while keeping an exact map to the
+original offsets (`clean`, `boilerplate`, `offset_map`), finds dates (`dates`), cuts
+whole-sentence chunks within a token budget (`chunk`) and brings a store in line with a folder
+(`run`). It writes through `rag.index` and knows nothing about answering, the UI, the CLI,
+evaluation or benchmarks."""
+
+from rag._lazy import lazy_exports
+
+_EXPORTS = {
+    "IngestReport": "rag.ingest.run",
+    "ingest": "rag.ingest.run",
+    "parse": "rag.ingest.run",
+    "clean": "rag.ingest.clean",
+    "CleanDoc": "rag.ingest.clean",
+    "chunk_document": "rag.ingest.chunk",
+    "parse_date": "rag.ingest.dates",
+    "decode": "rag.ingest.read",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,16 @@
+"""UI: the Gradio chat, a thin layer over `rag.pipeline`.
+
+`app` wires Gradio events to the pipeline; `format` and `text` are pure functions that turn
+answers and passages into HTML/Markdown or plain text, so they can be unit-tested without a
+browser. Nothing below this stage imports it."""
+
+from rag._lazy import lazy_exports
+
+_EXPORTS = {
+    "build_app": "rag.ui.app",
+    "launch": "rag.ui.app",
+    "serve": "rag.ui.app",
+    "render_answer_text": "rag.ui.text",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

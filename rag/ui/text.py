@@ -1,0 +1,45 @@
+"""Plain-text rendering of answers for the terminal (pure functions)."""
+
+from __future__ import annotations
+
+from rag.answer.extractive import Answer
+
+_LABELS = {
+    "ar": {
+        "sources": "المصادر",
+        "undated": "غير مؤرخ",
+        "closest": "أقرب المصادر",
+        "dropped": "استشهادات حُذفت لتعذر التحقق منها",
+        "fallback": "تعذر استخدام النموذج",
+    },
+    "en": {
+        "sources": "Sources",
+        "undated": "undated",
+        "closest": "Closest sources",
+        "dropped": "citations dropped as unverifiable",
+        "fallback": "LLM not used",
+    },
+}
+
+
+def render_answer_text(answer: Answer, *, show_answer: bool = True) -> str:
+    """The answer, then a numbered list of sources: title, outlet, date, quote."""
+    labels = _LABELS.get(answer.language, _LABELS["en"])
+    lines = [answer.answer, ""] if show_answer else [""]
+    if answer.fallback:
+        lines.append(f"({labels['fallback']}: {answer.fallback}; backend: {answer.backend})")
+    if answer.citations:
+        lines.append(f"{labels['sources']}:")
+        for c in answer.citations:
+            lines.append(
+                f"[{c.marker}] {c.title} — {c.outlet or '-'} — {c.date or labels['undated']} "
+                f"— {c.doc_id} @{c.start}-{c.end}"
+            )
+            lines.append(f"    «{' '.join(c.quote.split())}»")
+    elif answer.abstained and answer.sources:
+        lines.append(f"{labels['closest']}:")
+        for i, p in enumerate(answer.sources[:3], 1):
+            lines.append(f"  {i}. {p.title} — {p.date or labels['undated']} — {p.doc_id}")
+    if answer.dropped_citations:
+        lines.append(f"({answer.dropped_citations} {labels['dropped']})")
+    return "\n".join(lines).rstrip()
