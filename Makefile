@@ -1,6 +1,7 @@
 # Two entry points for a fresh machine (Python 3.11, pip, make):
 #   make demo   set up, ingest the sample corpus, answer a sample question, start the chat UI
-#   make test   set up (including headless Chromium for the UI test) and run the whole suite
+#   make test   set up (headless Chromium for the UI test, a local model server for the LLM
+#               tests) and run the whole suite
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -24,10 +25,12 @@ demo: setup
 	$(BIN)/rag ask "When does the coalition mission end?" --store $(STORE)
 	$(BIN)/rag serve --store $(STORE)
 
+# The real-model tests need llama.cpp's server and the test model: built and assembled once
+# into ~/.cache/rag-news/llm (~5-10 min the first time), then started in seconds.
 test: setup
 	bash scripts/install-browser.sh
 	$(BIN)/ruff check rag tests
-	$(BIN)/python -m pytest -q
+	bash scripts/llm-server.sh run $(BIN)/python -m pytest -q
 
 lint: setup
 	$(BIN)/ruff check rag tests

@@ -28,3 +28,7 @@ class EmbedError(RagError):
 
 class LLMError(RagError):
     """The LLM endpoint failed: unreachable, timed out, refused, or answered garbage."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status the endpoint answered with, if any

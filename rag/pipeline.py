@@ -7,17 +7,15 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from rag.answer.extractive import (
     ABSTAIN,
     Answer,
     ExtractiveAnswerer,
     answer_language,
     looks_like_follow_up,
-    verify_draft,
 )
-from rag.answer.llm import Draft, OpenAIChat, answer_messages, rewrite_question, stream_draft
+from rag.answer.generate import LLMAnswerer
+from rag.answer.llm import OpenAIChat, rewrite_question
 from rag.errors import ConfigError, LLMError
 from rag.index.embed import Embedder, build_embedder
 from rag.index.retrieve import Retriever, SearchFilters, check_question
@@ -63,17 +61,19 @@ class Pipeline:
             self._reachable = (now, self.chat.reachable())
         return "reachable" if self._reachable[1] else "unreachable"
 
-    def _backend(self, requested: str | None) -> str:
+    def _backend(self, requested: str | None) -> tuple[str, str | None]:
+        """The backend to use, and why it is not the one asked for (auto, LLM unreachable)."""
         backend = requested or self.settings.answer.backend
         if backend == "openai" and self.chat is None:
             raise ConfigError("backend 'openai' needs llm.base_url (RAG_LLM__BASE_URL)")
         if backend == "auto":
-            return "openai" if self.llm_status() == "reachable" else "extractive"
-        return backend
-
-    def _similarity(self, a: str, b: str) -> float:
-        vectors = self.embedder.embed([a, b])
-        return float(np.dot(vectors[0], vectors[1]))
+            status = self.llm_status()
+            if status == "reachable":
+                return "openai", None
+            if status == "unreachable":
+                return "extractive", f"the LLM at {self.settings.llm.base_url} is unreachable"
+            return "extractive", None
+        return backend, None
 
     def ask(self, question: str, **options) -> Answer:
         """Answer a question; see `ask_stream` for the options."""
@@ -96,16 +96,19 @@ class Pipeline:
     ) -> Iterator[str | Answer]:
         """Yield pieces of answer text as they are produced, then the verified Answer.
 
-        The final Answer is authoritative: markers that failed verification are gone from it
-        even if they were streamed."""
+        The final Answer is authoritative: what streamed is the model's unverified draft, and
+        claims or markers that failed verification are gone from the Answer. With the LLM,
+        one deadline (llm.deadline) bounds the whole question; past it, or on any LLM
+        failure, the extractive answer is given with `fallback` saying why."""
         t0 = time.perf_counter()
         question = check_question(question)
-        chosen = self._backend(backend)
+        chosen, fallback = self._backend(backend)
+        deadline = self.chat.deadline() if chosen == "openai" and self.chat else None
         lang = answer_language(question, language or self.settings.answer.language)
-        fallback = None
         standalone = question
         if history:
-            standalone, fallback = self._standalone(question, history, chosen)
+            standalone, reason = self._standalone(question, history, chosen, deadline)
+            fallback = fallback or reason
         passages = self.retriever.search(
             standalone, k=k or self.settings.answer.passages, where=where
         )
@@ -114,13 +117,24 @@ class Pipeline:
         relevant = self._relevant(passages, lang)
 
         result: Answer | None = None
-        t2 = time.perf_counter()
+        first_token = 0.0
         if not relevant:
             result = self._abstain(question, lang, passages, chosen)
         elif chosen == "openai":
+            assert self.chat is not None
+            llm = LLMAnswerer(
+                self.chat,
+                self.settings,
+                self.embedder.embed,
+                texts,
+                lang,
+                self.retriever.lexical_query,
+                deadline,
+            )
             try:
-                for event in self._llm_answer(standalone, lang, passages, texts):
+                for event in llm.answer_stream(standalone, passages):
                     if isinstance(event, str):
+                        first_token = first_token or time.perf_counter()
                         yield event
                     else:
                         result = event
@@ -130,13 +144,16 @@ class Pipeline:
             result = ExtractiveAnswerer(
                 self.embedder.embed, texts, self.settings, lang, self.retriever.lexical_query
             ).answer(standalone, passages)
-            yield result.answer
+            if not first_token:  # after a failed LLM draft, the final Answer replaces it
+                first_token = time.perf_counter()
+                yield result.answer
         t3 = time.perf_counter()
         result.question = question
         result.standalone_question = standalone
         result.fallback = fallback
         result.timings.retrieve_ms = round((t1 - t0) * 1000, 1)
-        result.timings.answer_ms = round((t3 - t2) * 1000, 1)
+        result.timings.answer_ms = round((t3 - t1) * 1000, 1)
+        result.timings.first_token_ms = round(((first_token or t3) - t0) * 1000, 1)
         result.timings.total_ms = round((time.perf_counter() - t0) * 1000, 1)
         yield result
 
@@ -162,63 +179,31 @@ class Pipeline:
         )
 
     def _standalone(
-        self, question: str, history: Sequence[dict[str, str]], chosen: str
+        self,
+        question: str,
+        history: Sequence[dict[str, str]],
+        chosen: str,
+        deadline: float | None,
     ) -> tuple[str, str | None]:
         previous = [m["content"] for m in history if m.get("role") == "user" and m.get("content")]
         if not previous:
             return question, None
+        reason = None
         if chosen == "openai" and self.chat is not None:
             try:
                 return rewrite_question(
-                    self.chat, question, history, self.settings.answer.prompts_dir
+                    self.chat,
+                    question,
+                    history,
+                    self.settings.answer.prompts_dir,
+                    deadline=deadline,
                 ), None
             except LLMError as exc:
                 reason = str(exc)
-        else:
-            reason = None
         # Without an LLM, a short follow-up ("and in Syria?") borrows the previous question.
         if looks_like_follow_up(question):
             return f"{previous[-1]} {question}", reason
         return question, reason
-
-    def _llm_answer(
-        self, question: str, lang: str, passages: list[Passage], texts: dict[str, str]
-    ) -> Iterator[str | Answer]:
-        assert self.chat is not None
-        messages = answer_messages(
-            question,
-            lang,
-            passages,
-            self.settings.llm,
-            self.settings.answer,
-            self.settings.chunk.encoding,
-        )
-        draft: Draft | None = None
-        for event in stream_draft(self.chat, messages):
-            if isinstance(event, Draft):
-                draft = event
-            else:
-                yield event
-        assert draft is not None
-        result = self._abstain(question, lang, passages, "openai")
-        if draft.refused:
-            yield result
-            return
-        t = time.perf_counter()
-        text, citations, dropped, unsupported = verify_draft(
-            draft.text,
-            draft.quotes,
-            passages,
-            texts,
-            self._similarity,
-            self.settings.answer.min_support,
-        )
-        result.timings.verify_ms = round((time.perf_counter() - t) * 1000, 1)
-        result.dropped_citations = dropped
-        result.unsupported = unsupported
-        if citations:
-            result.answer, result.citations, result.abstained = text, citations, False
-        yield result
 
 
 def ask(

@@ -113,12 +113,34 @@ class LLMSettings(_Section):
         None, description="API key; required for api.openai.com, optional for local servers."
     )
     model: str = Field("gpt-4o-mini", description="Model name sent to the endpoint.")
-    timeout: float = Field(60.0, gt=0, description="Seconds before one LLM call is abandoned.")
+    timeout: float = Field(
+        60.0, gt=0, description="Seconds the endpoint may stay silent before a call is abandoned."
+    )
+    deadline: float | None = Field(
+        None,
+        gt=0,
+        description="Seconds one question may spend on the LLM overall (follow-up rewrite, "
+        "retries, Retry-After waits and slow streams included); past it the extractive answer "
+        "is given, with `fallback` saying why. Unset: 90 for a server on this machine, 30 "
+        "for a remote one.",
+    )
     max_retries: int = Field(2, ge=0, le=10, description="Retries with backoff on 429 and 5xx.")
-    max_tokens: int = Field(512, ge=16, description="Maximum tokens of the generated answer.")
+    max_tokens: int = Field(300, ge=16, description="Maximum tokens of the generated answer.")
     temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+    protocol: Literal["json", "text"] = Field(
+        "json",
+        description="How the model replies: 'json' (structured output with a schema; "
+        "llama.cpp, vLLM, Ollama, OpenAI) or 'text' (sentences ending in [n] markers). "
+        "A server that refuses 'json' is asked again in 'text'.",
+    )
+    evidence_sentences: int = Field(
+        10, ge=1, le=60, description="Most evidence sentences shown to the model per question."
+    )
     context_tokens: int = Field(
-        3000, ge=256, description="Token budget of the passages put in the prompt."
+        800,
+        ge=64,
+        description="Token budget of the evidence sentences put in the prompt (prompt "
+        "processing dominates answer time on small local models).",
     )
 
 
@@ -175,8 +197,16 @@ class AnswerSettings(_Section):
         0.5,
         ge=0,
         le=1,
-        description="Share of a claim's content words that its cited quote must contain "
-        "for the citation to count as verified.",
+        description="Support a cited quote in the claim's language must give it to count as "
+        "verified: the share of the claim's content words it contains, or the embedding "
+        "similarity if higher.",
+    )
+    min_support_cross: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Embedding similarity a quote in another language than the claim (an "
+        "English claim citing an Arabic sentence) must reach to count as verified.",
     )
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Directory of prompt files.")
 

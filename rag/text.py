@@ -187,3 +187,25 @@ def append_trimmed(text: str, start: int, end: int, out: list[tuple[int, int]]) 
         end -= 1
     if end > start:
         out.append((start, end))
+
+
+# Function words of Latin-script languages a model may slip into instead of English.
+_OTHER_LATIN = frozenset(
+    "le la les des est une du dans que qui pour avec sur au aux ces cette sont pas "
+    "el los las del por con una para es son lo como "
+    "der die das und ist nicht mit von zu den dem ein eine auf "
+    "il della che non sono gli nel per".split()
+)
+
+
+def in_language(text: str, lang: str) -> bool:
+    """Whether `text` is written in `lang` ('ar' or 'en'). Script decides Arabic; English is
+    also told apart from other Latin-script languages by its function words, so a French
+    answer to an English question is not taken for English."""
+    found = detect_language(text)
+    if lang != "en" or found != "en":
+        return found == lang
+    words = re.findall(r"[a-zà-ÿ]+", text.casefold())
+    english = sum(w in EN_STOPWORDS for w in words)
+    other = sum(w in _OTHER_LATIN and w not in EN_STOPWORDS for w in words)
+    return english >= other

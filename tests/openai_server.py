@@ -44,13 +44,26 @@ class Reply:
     content_type: str = "application/json"
     seconds: float = 0.0
     then: ReplyLike | None = None
+    piece_delay: float = 0.0
 
     @classmethod
     def chat(
-        cls, content: str, *, finish_reason: str = "stop", usage: tuple[int, int] = (10, 5)
+        cls,
+        content: str,
+        *,
+        finish_reason: str = "stop",
+        usage: tuple[int, int] = (10, 5),
+        piece_delay: float = 0.0,
     ) -> Reply:
-        """A chat completion; sent as SSE chunks when the request has ``"stream": true``."""
-        return cls("chat", content=content, finish_reason=finish_reason, usage=usage)
+        """A chat completion; sent as SSE chunks when the request has ``"stream": true``,
+        ``piece_delay`` seconds apart (a slow model, or one that trickles to stay alive)."""
+        return cls(
+            "chat",
+            content=content,
+            finish_reason=finish_reason,
+            usage=usage,
+            piece_delay=piece_delay,
+        )
 
     @classmethod
     def error(
@@ -188,7 +201,9 @@ class _Handler(BaseHTTPRequestHandler):
         events.append(_chunk(base, {}, reply.finish_reason))
         if (req.get("stream_options") or {}).get("include_usage"):
             events.append({**base, "choices": [], "usage": _usage(reply)})
-        for event in events:
+        for i, event in enumerate(events):
+            if i and reply.piece_delay and self.server.owner._stopping.wait(reply.piece_delay):
+                return  # server stopping
             self._write_chunk(f"data: {json.dumps(event)}\n\n".encode())
         self._write_chunk(b"data: [DONE]\n\n")
         self._write_chunk(b"")  # zero-length chunk ends the body

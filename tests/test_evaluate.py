@@ -411,11 +411,13 @@ def _scripted_reply(request: dict[str, Any]) -> Reply:
     prompt = request["messages"][-1]["content"]
     if "You grade one answer" in prompt:
         return Reply.chat('{"faithful": true, "correct": false, "reason": "partial"}')
-    # Quote the first sentence of passage 1 verbatim so the citation verifies.
-    passage = re.search(r'<passage n="1"[^>]*>\n(.*?)\n</passage>', prompt, re.S)
-    first_line = passage.group(1).strip().splitlines()[0] if passage else ""
-    sentence = re.split(r"(?<=[.!؟?])\s", first_line)[0]
-    return Reply.chat(f"ANSWER:\n{sentence} [1]\nQUOTES:\n[1] {sentence}")
+    # Restate evidence sentence 1 as the claim, so its citation verifies (Arabic questions
+    # only: an Arabic claim for an English one is caught as the wrong language).
+    sentence = re.search(r"^\[1\] (.*)$", prompt, re.M).group(1)
+    key = next(
+        iter(request["response_format"]["schema"]["properties"]["answer"]["items"]["properties"])
+    )
+    return Reply.chat(json.dumps({"answer": [{key: sentence, "support": [1]}]}))
 
 
 def test_llm_backend_tokens_and_judge(corpus_store: Path, embedder) -> None:
@@ -427,7 +429,7 @@ def test_llm_backend_tokens_and_judge(corpus_store: Path, embedder) -> None:
         store = Store.open(settings.store, embedder)
         chat = OpenAIChat(settings.llm)
         pipeline = Pipeline(settings, Retriever(store, settings.retrieve), chat)
-        gold = [g for g in load_gold(GOLD) if g.id in {"ar-001", "en-001"}]
+        gold = [g for g in load_gold(GOLD) if g.id in {"ar-001", "ar-002"}]
         result = evaluate(pipeline, gold, backend="openai", judge_chat=chat)
     overall = result.figures["overall"]
     assert result.backend == "openai:test-model"

@@ -4,6 +4,7 @@ driven over HTTP with gradio_client (and its actions called directly for LLM cas
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 import socket
@@ -22,7 +23,7 @@ from rag.index.retrieve import Retriever
 from rag.index.store import Store
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from rag.text import fold, split_sentences
+from rag.text import fold
 from rag.ui.app import ChatActions, build_app, launch
 
 AR_QUESTION = "متى تنتهي مهمة التحالف الدولي في العراق؟"
@@ -228,14 +229,14 @@ def _run(actions: ChatActions, question: str, backend: str) -> list[tuple]:
 
 
 def _quote_first_sentence(request: dict) -> Reply:
+    """Restates evidence sentence 1 (verifiable) and adds a made-up claim citing 7."""
     prompt = request["messages"][-1]["content"]
-    passage = re.search(r'<passage n="1"[^>]*>\n(.*?)\n</passage>', prompt, re.S).group(1)
-    s, e = split_sentences(passage)[0]
-    first = passage[s:e].strip()
-    claim = first.rstrip(".!؟?")  # the marker goes before the full stop
-    return Reply.chat(
-        f"ANSWER:\n{claim} [1]. وقالت مصادر أخرى إن المهمة انتهت تماما [7].\nQUOTES:\n[1] {first}"
-    )
+    first = re.search(r"^\[1\] (.*)$", prompt, re.M).group(1)
+    claims = [
+        {"arabic_sentence": first, "support": [1]},
+        {"arabic_sentence": "وقالت مصادر أخرى إن 7777 جنديا انسحبوا", "support": [7]},
+    ]
+    return Reply.chat(json.dumps({"answer": claims}, ensure_ascii=False))
 
 
 def test_llm_answer_streams_and_shows_dropped_citations(
@@ -265,6 +266,8 @@ def test_llm_answer_streams_and_shows_dropped_citations(
     assert 'href="#src-1-1"' in answer and "[7]" not in answer
     assert "حُذف 1 من الاستشهادات" in answer  # the unverifiable [7] is reported, not hidden
     assert "جمل بلا اقتباس موثق" in answer
+    assert "7777" not in answer.split("جمل بلا اقتباس موثق")[0]
+    assert "مسودة النموذج" in answer  # the streamed draft held the made-up claim: said so
     assert "openai:test-model" in sources and "<mark>" in sources
     assert history[-1]["role"] == "assistant" and "[1]" in history[-1]["content"]
 

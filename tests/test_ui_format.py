@@ -271,6 +271,21 @@ def test_dropped_unsupported_and_fallback_notices() -> None:
     assert "حُذف 1 من الاستشهادات" in ar
 
 
+def test_a_revised_draft_is_said_so_and_an_unchanged_one_is_not() -> None:
+    from rag.ui.text import draft_differs, render_answer_text, revised_heading
+
+    a = answer(language="en", answer="The mission ends by September 2025 [1].")
+    assert not draft_differs("The mission ends by September 2025.", a)
+    assert draft_differs("The mission ends by September 2025. Aliens built the base.", a)
+    abstained = answer(language="ar", abstained=True, answer="لا تتضمن الوثائق المتاحة إجابة.")
+    assert draft_differs("تنتهي المهمة عام 1999.", abstained)
+    html = answer_html(a, 1, revised=True)
+    assert "unchecked draft; this is the verified answer" in html
+    assert "unchecked draft" not in answer_html(a, 1)
+    assert "المسودة" in revised_heading(abstained)
+    assert render_answer_text(a).startswith("The mission ends by September 2025 [1].")
+
+
 def test_standalone_question_and_backend_are_shown() -> None:
     a = answer(question="وفي سوريا؟", standalone_question="متى تنتهي المهمة؟ وفي سوريا؟")
     html = sources_html(a, 1)

@@ -1,9 +1,11 @@
 """Answer: write a short answer from retrieved passages and prove every claim.
 
-The extractive answerer (`extractive`), the OpenAI-compatible LLM client and its protocol
-(`llm`), citation location and support checks (`cite`) and the strict prompt loader
-(`prompts`). It takes passages and providers as arguments: it never opens a store, reads
-files, or knows about the UI, the CLI, evaluation or benchmarks."""
+The extractive answerer (`extractive`); for LLM answers, the ranked evidence sentences
+(`evidence`), the reply protocol (`protocol`), the deadline-bound OpenAI-compatible client
+(`llm`), the answerer (`generate`) and claim verification (`verify`); citation location and
+support checks (`cite`) and the strict prompt loader (`prompts`). It takes passages and
+providers as arguments: it never opens a store, reads files, or knows about the UI, the CLI,
+evaluation or benchmarks."""
 
 from rag._lazy import lazy_exports
 
@@ -14,7 +16,8 @@ _EXPORTS = {
     "Citation": "rag.answer.cite",
     "locate": "rag.answer.cite",
     "OpenAIChat": "rag.answer.llm",
-    "answer_messages": "rag.answer.llm",
+    "LLMAnswerer": "rag.answer.generate",
+    "answer_messages": "rag.answer.protocol",
     "render": "rag.answer.prompts",
 }
 __all__ = sorted(_EXPORTS)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
-from rag.text import content_words, normalize_arabic
+from rag.ingest.dates import months_named
+from rag.text import content_words, detect_language, normalize_arabic
+from rag.types import Passage
 
 _IGNORED = re.compile(
     "[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640\u200b-\u200f"
@@ -87,6 +89,27 @@ class Locator:
         return start, end
 
 
+def make_citation(
+    marker: int, passage: Passage, start: int, end: int, quote: str, support: float
+) -> Citation:
+    """Citation `marker` of `quote`, found at start:end of `passage`'s original document."""
+    return Citation(
+        marker=marker,
+        doc_id=passage.doc_id,
+        chunk_id=passage.chunk_id,
+        title=passage.title,
+        outlet=passage.outlet,
+        date=passage.date,
+        date_source=passage.date_source,
+        section=passage.section,
+        quote=quote,
+        start=start,
+        end=end,
+        passage=passage.text,
+        support=round(support, 3),
+    )
+
+
 def locate(quote: str, text: str, lo: int = 0, hi: int | None = None) -> tuple[int, int] | None:
     """Span of `text[lo:hi]` (as offsets into `text`) that matches `quote` after folding."""
     return Locator(text, lo, hi).find(quote)
@@ -105,36 +128,28 @@ def lexical_support(claim: str, quote: str) -> float:
     return len(words & content_words(quote)) / len(words)
 
 
+def facts_agree(claim: str, quote: str) -> bool:
+    """Every number and every month the claim names is in the quote: a mistranslated figure
+    or date ("September/October 2025" for «سبتمبر/أيلول 2025») is the error readers can least
+    afford, and no similarity score catches it."""
+    return numbers(claim) <= numbers(quote) and months_named(claim) <= months_named(quote)
+
+
 def support_score(
     claim: str,
     quote: str,
     similarity: Callable[[str, str], float] | None = None,
 ) -> float:
-    """How well `quote` supports `claim`, in [0, 1].
+    """How well `quote` supports `claim`, in [0, 1]; 0 when the claim names a number or a
+    month the quote lacks.
 
-    Same language: lexical overlap of content words. Across languages (an English claim
-    translated from an Arabic quote) overlap fails, so the multilingual embedding similarity
-    is used instead. Either way every number in the claim must appear in the quote: a
-    mistranslated figure is the error readers can least afford."""
-    claim_numbers = numbers(claim) - {"1", "2", "3", "4", "5", "6", "7", "8", "9"}
-    if claim_numbers and not claim_numbers <= numbers(quote):
+    Same language: lexical overlap of content words, or the embedding similarity if higher.
+    Across languages (an English claim translated from an Arabic quote) overlap fails, so the
+    multilingual embedding similarity is used alone."""
+    if not facts_agree(claim, quote):
         return 0.0
-    lexical = lexical_support(claim, quote)
     if similarity is None:
-        return lexical
-    return max(lexical, similarity(claim, quote))
-
-
-def best_sentence(
-    claim: str,
-    candidates: Sequence[tuple[int, int]],
-    text: str,
-    similarity: Callable[[str, str], float] | None = None,
-) -> tuple[tuple[int, int], float] | None:
-    """The candidate span of `text` that best supports `claim`, with its score."""
-    best: tuple[tuple[int, int], float] | None = None
-    for span in candidates:
-        score = support_score(claim, text[span[0] : span[1]], similarity)
-        if best is None or score > best[1]:
-            best = (span, score)
-    return best
+        return lexical_support(claim, quote)
+    if detect_language(claim) != detect_language(quote):
+        return similarity(claim, quote)
+    return max(lexical_support(claim, quote), similarity(claim, quote))

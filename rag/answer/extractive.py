@@ -7,61 +7,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Literal, Protocol
+from typing import Protocol
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from rag.answer.cite import Citation, Locator, numbers, support_score
+from rag.answer.cite import Citation, make_citation, numbers
+from rag.answer.evidence import (
+    SentenceIndex,
+    jaccard,
+    question_type,
+    score_sentences,
+)
 from rag.settings import Settings
-from rag.text import content_words, detect_language, split_sentences
+from rag.text import content_words, detect_language
 from rag.types import Passage
 
 ABSTAIN = {
     "ar": "لا تتضمن الوثائق المتاحة إجابة عن هذا السؤال.",
     "en": "The documents don't contain an answer to this question.",
 }
-QuestionType = Literal["date", "number", "person", "place", "other"]
-_TYPE_CUES: list[tuple[QuestionType, re.Pattern[str]]] = [
-    (
-        "date",
-        re.compile(
-            r"\b(when|what (date|year|month)|until when|how long|deadline)\b|"
-            r"(^|\s)(متى|حتى متى|في أي (عام|سنة|شهر|تاريخ)|موعد|تاريخ)(\s|$|؟)",
-            re.I,
-        ),
-    ),
-    (
-        "number",
-        re.compile(
-            r"\b(how (many|much)|number of|what (number|size|amount))\b|"
-            r"(^|\s)(كم|عدد|ما حجم)(\s|$)",
-            re.I,
-        ),
-    ),
-    ("person", re.compile(r"\b(who|whom|whose)\b|(^|\s)(من هو|من هي|من هم|من الذي|من)\s", re.I)),
-    (
-        "place",
-        re.compile(
-            r"\b(where|which (base|city|country|town|place))\b|"
-            r"(^|\s)(أين|اين|في أي (قاعدة|مدينة|بلد|مكان)|ما القاعدة)",
-            re.I,
-        ),
-    ),
-]
-_MONTHS = (
-    "يناير|فبراير|مارس|أبريل|إبريل|مايو|يونيو|يوليو|أغسطس|سبتمبر|أكتوبر|نوفمبر|ديسمبر|"
-    "كانون|شباط|آذار|نيسان|أيار|حزيران|تموز|آب|أيلول|تشرين"
-)
-_DATE_CUE = re.compile(rf"({_MONTHS})|\b(19|20)\d\d\b|(^|\s)(عام|العام|بحلول)\s")
-_NUMBER_CUE = re.compile(r"\d|(^|\s)(ألف|ألفين|آلاف|مئة|مائة|مليون|مليار|عشرات|مئات)")
-_PERSON_CUE = re.compile(
-    r"(الجنرال|السكرتير|رئيس|وزير|المتحدث|اللواء|نائبة?|مراسل|قائد|"
-    r"الرئيس|مسؤول)"
-)
-_PLACE_CUE = re.compile(r"(قاعدة|معبر|مطار|محافظة|بلدة|ناحية|إقليم|مدينة|الحدود)")
-_CUES = {"date": _DATE_CUE, "number": _NUMBER_CUE, "person": _PERSON_CUE, "place": _PLACE_CUE}
-_MIN_WORDS = 5
 _FOLLOW_UP = re.compile(
     r"^(and|what about|how about|also|ماذا عن|و(ماذا|في|كم|متى|من|أين|اين|هل|ماذا عن)(\s|$))",
     re.I,
@@ -70,8 +35,10 @@ _FOLLOW_UP = re.compile(
 
 class Timings(BaseModel):
     retrieve_ms: float = 0.0
-    answer_ms: float = 0.0
+    answer_ms: float = Field(0.0, description="Answering, fallbacks and verification included.")
+    generate_ms: float = Field(0.0, description="Waiting for the LLM (0 for extractive).")
     verify_ms: float = 0.0
+    first_token_ms: float = Field(0.0, description="From the question to the first shown text.")
     total_ms: float = 0.0
 
 
@@ -90,6 +57,11 @@ class Answer(BaseModel):
     unsupported: list[str] = Field(default_factory=list, description="Sentences left uncited.")
     sources: list[Passage] = Field(default_factory=list, description="Passages retrieved.")
     timings: Timings = Field(default_factory=Timings)
+    llm_usage: dict[str, int] = Field(
+        default_factory=dict,
+        description="LLM answers: prompt and completion tokens (estimated with the chunk "
+        "encoding) and the number of evidence sentences shown.",
+    )
 
 
 class Answerer(Protocol):
@@ -106,64 +78,10 @@ def looks_like_follow_up(question: str) -> bool:
     return len(words) <= 3 or (len(words) <= 8 and bool(_FOLLOW_UP.match(question)))
 
 
-def question_type(question: str) -> QuestionType:
-    """What kind of thing the question asks for."""
-    for kind, cue in _TYPE_CUES:
-        if cue.search(question):
-            return kind
-    return "other"
-
-
 def answer_language(question: str, setting: str) -> str:
     if setting in ("ar", "en"):
         return setting
     return "ar" if detect_language(question) == "ar" else "en"
-
-
-class SentenceIndex:
-    """Sentences of retrieved passages located in the original documents."""
-
-    def __init__(self, passages: Sequence[Passage], texts: dict[str, str]) -> None:
-        self.items: list[tuple[int, int, int, str]] = []  # passage index, start, end, quote
-        for pi, p in enumerate(passages):
-            original = texts.get(p.doc_id, "")
-            locator = Locator(original, p.start, p.end)
-            for s, e in split_sentences(p.text):
-                span = locator.find(p.text[s:e])
-                # Fragments (a headline cut at «..», a dateline) and questions (a headline
-                # asking "why…?") are not evidence.
-                sentence = p.text[s:e].rstrip("\"'”»)")
-                if (
-                    span is not None
-                    and len(sentence.split()) >= _MIN_WORDS
-                    and not sentence.endswith(("?", "؟"))
-                ):
-                    self.items.append((pi, span[0], span[1], original[span[0] : span[1]]))
-
-
-def cite(
-    marker: int, passage: Passage, start: int, end: int, quote: str, support: float
-) -> Citation:
-    return Citation(
-        marker=marker,
-        doc_id=passage.doc_id,
-        chunk_id=passage.chunk_id,
-        title=passage.title,
-        outlet=passage.outlet,
-        date=passage.date,
-        date_source=passage.date_source,
-        section=passage.section,
-        quote=quote,
-        start=start,
-        end=end,
-        passage=passage.text,
-        support=round(support, 3),
-    )
-
-
-# Weights of the extractive sentence score, tuned on the gold set (docs/BENCHMARKS.md).
-OVERLAP_WEIGHT = 0.5
-TYPE_BOOST = 0.15
 
 
 class ExtractiveAnswerer:
@@ -205,18 +123,10 @@ class ExtractiveAnswerer:
         if not index.items:
             return base
         kind = question_type(question)
-        vectors = self._embed([question] + [q for *_, q in index.items])
-        dense = vectors[1:] @ vectors[0]
-        q_words = content_words(self._expand(question))
-        scored = []
-        for (pi, s, e, quote), sim in zip(index.items, dense, strict=True):
-            overlap = len(q_words & content_words(quote)) / len(q_words) if q_words else 0.0
-            cue = _CUES.get(kind)
-            boost = TYPE_BOOST if cue is not None and cue.search(quote) else 0.0
-            rank_bonus = 0.05 / (1 + pi)
-            score = float(sim) + OVERLAP_WEIGHT * overlap + boost + rank_bonus
-            scored.append((score, pi, s, e, quote))
-        scored.sort(key=lambda t: t[0], reverse=True)
+        scored = [
+            (x.score, x.passage, x.start, x.end, x.quote)
+            for x in score_sentences(question, index, self._embed, self._expand(question))
+        ]
         top_language = detect_language(scored[0][4])
         floor = (
             self._settings.answer.min_evidence_same
@@ -230,7 +140,7 @@ class ExtractiveAnswerer:
         citations, lines = [], []
         for marker, (score, pi, s, e, quote) in enumerate(picked, 1):
             p = passages[pi]
-            citations.append(cite(marker, p, s, e, quote, min(1.0, score)))
+            citations.append(make_citation(marker, p, s, e, quote, min(1.0, score)))
             lines.append(f"{_source_label(p, lang)}: «{' '.join(quote.split())}» [{marker}]")
         lead = _lead(lang, kind, citations)
         base.answer = "\n".join([lead, *("- " + line for line in lines)])
@@ -250,13 +160,9 @@ def _pick_sentences(
         if len(picked) >= limit or (picked and item[0] < picked[0][0] - margin):
             break  # much weaker than the best: noise rather than a second source
         words = content_words(item[4])
-        if not any(_jaccard(words, content_words(p[4])) > 0.5 for p in picked):
+        if not any(jaccard(words, content_words(p[4])) > 0.5 for p in picked):
             picked.append(item)
     return picked
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def _source_label(p: Passage, lang: str) -> str:
@@ -290,66 +196,3 @@ def _lead(lang: str, kind: str, citations: Sequence[Citation]) -> str:
             "The sources differ; here is what each said, and when (Arabic quotes, not translated):"
         )
     return lead
-
-
-def verify_draft(
-    text: str,
-    quotes: dict[int, list[str]],
-    passages: Sequence[Passage],
-    texts: dict[str, str],
-    similarity,
-    min_support: float,
-) -> tuple[str, list[Citation], int, list[str]]:
-    """Check each [n] of an LLM answer against passage n; renumber what holds.
-
-    A marker survives when its quote (or, failing that, the passage sentence that best
-    supports the claim) is found verbatim in the original document and supports the claim."""
-    citations: list[Citation] = []
-    dropped, unsupported, out = 0, [], []
-    # Models often put markers after the full stop ("… 2025. [1]"); move them before it so
-    # they stay with their sentence when the text is split.
-    text = re.sub(r"([.!?؟؛…]+)((?:\s*\[\d+\])+)", lambda m: m.group(2) + m.group(1), text)
-    for s, e in split_sentences(text):
-        sentence = text[s:e]
-        markers = [int(m) for m in re.findall(r"\[(\d+)\]", sentence)]
-        claim = re.sub(r"\s*\[\d+\]", "", sentence).strip()
-        kept: list[int] = []
-        for n in dict.fromkeys(markers):
-            if not 1 <= n <= len(passages):
-                dropped += 1
-                continue
-            found = _supporting_quote(claim, n, quotes, passages[n - 1], texts, similarity)
-            if found is None or found[3] < min_support:
-                dropped += 1
-                continue
-            start, end, quote, score = found
-            citations.append(cite(len(citations) + 1, passages[n - 1], start, end, quote, score))
-            kept.append(len(citations))
-        if not kept and claim:
-            unsupported.append(claim)
-        out.append(_with_markers(claim, kept) if claim else "")
-    return " ".join(x for x in out if x), citations, dropped, unsupported
-
-
-def _with_markers(claim: str, markers: Sequence[int]) -> str:
-    """Put markers before the sentence's final punctuation: "… 2025 [1]."."""
-    body, punct = re.match(r"(.*?)([.!?؟؛…]*)$", claim, re.S).groups()
-    return body.rstrip() + "".join(f" [{m}]" for m in markers) + punct
-
-
-def _supporting_quote(claim, n, quotes, passage: Passage, texts, similarity):
-    original = texts.get(passage.doc_id, "")
-    locator = Locator(original, passage.start, passage.end)
-    candidates = [span for q in quotes.get(n, []) if (span := locator.find(q))]
-    if not candidates:  # no usable quote: take the passage's own sentences
-        candidates = [
-            span
-            for s, e in split_sentences(passage.text)
-            if (span := locator.find(passage.text[s:e]))
-        ]
-    best = None
-    for start, end in candidates:
-        score = support_score(claim, original[start:end], similarity)
-        if best is None or score > best[3]:
-            best = (start, end, original[start:end], score)
-    return best

@@ -1,75 +1,36 @@
-"""The OpenAI-compatible LLM backend: prompt building, calls (streaming or not) through the
-official `openai` client, and parsing of the answer/quotes format the prompts ask for."""
+"""Chat completions against any OpenAI-compatible endpoint, within a deadline.
+
+One deadline bounds everything a question asks of the server: connecting, retries after 429
+and 5xx (Retry-After included), and the stream itself. The stream is read by a worker thread
+so a server that stalls or sends one token every few seconds cannot hold the caller past the
+deadline: the caller stops waiting at the deadline, whatever the socket does."""
 
 from __future__ import annotations
 
 import json
-import re
+import queue
+import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
 
 from rag.answer.prompts import render
 from rag.errors import ConfigError, LLMError
-from rag.settings import AnswerSettings, LLMSettings
-from rag.text import token_counter
-from rag.types import Passage
+from rag.settings import LLMSettings
 
-NO_ANSWER = "NO_ANSWER"
-_QUOTES = "QUOTES:"
-_QUOTE_LINE = re.compile(r"^\s*\[(\d+)\]\s*[:\-–]?\s*(.+?)\s*$")
-_STRIP_QUOTES = "\"'“”«»‘’ "
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+_END = object()
+_CUT = object()
 
 
-@dataclass
-class Draft:
-    """What the model wrote: answer text with markers, and its quotes per passage number."""
-
-    text: str
-    quotes: dict[int, list[str]] = field(default_factory=dict)
-    refused: bool = False
-    usage: dict[str, int] = field(default_factory=dict)
-
-
-def parse_draft(raw: str) -> Draft:
-    """Split the model's reply into answer and quotes; tolerate missing headers."""
-    body = raw.strip()
-    if body.upper().startswith(NO_ANSWER) or body.strip(" .") == NO_ANSWER:
-        return Draft(text="", refused=True)
-    answer, _, quotes_block = body.partition(_QUOTES)
-    answer = re.sub(r"^\s*ANSWER:\s*", "", answer.strip(), flags=re.IGNORECASE).strip()
-    quotes: dict[int, list[str]] = {}
-    for line in quotes_block.splitlines():
-        m = _QUOTE_LINE.match(line)
-        if m:
-            quotes.setdefault(int(m.group(1)), []).append(m.group(2).strip(_STRIP_QUOTES))
-    if NO_ANSWER in answer and len(answer) < 40:
-        return Draft(text="", refused=True)
-    return Draft(text=answer, quotes=quotes)
-
-
-def format_passages(passages: Sequence[Passage], budget: int, encoding: str) -> str:
-    """Numbered, delimited passages with title, outlet and date, within a token budget."""
-    count = token_counter(encoding)
-    parts, used = [], 0
-    for n, p in enumerate(passages, 1):
-        # Passages are data: neutralise anything that could close the delimiter early.
-        text = p.text.replace("</passage", "</ passage").replace("<passage", "< passage")
-        head = (
-            f'<passage n="{n}" title="{_attr(p.title)}" outlet="{_attr(p.outlet or "unknown")}" '
-            f'date="{p.date or "undated"}">'
-        )
-        block = f"{head}\n{text}\n</passage>"
-        size = count(block)
-        if parts and used + size > budget:
-            break
-        parts.append(block)
-        used += size
-    return "\n\n".join(parts)
-
-
-def _attr(value: str) -> str:
-    return value.replace('"', "'").replace("<", " ").replace(">", " ")
+def default_deadline(settings: LLMSettings) -> float:
+    """Seconds one question may take: as set, or by where the server is (a model on this
+    machine is slower than a hosted API)."""
+    if settings.deadline is not None:
+        return settings.deadline
+    host = urlparse(settings.base_url or "").hostname or ""
+    return 90.0 if host in _LOCAL_HOSTS or host.startswith("127.") else 30.0
 
 
 class OpenAIChat:
@@ -85,12 +46,15 @@ class OpenAIChat:
             raise ConfigError("the OpenAI API needs an API key: set RAG_LLM__API_KEY")
         self.settings = settings
         self.name = f"openai:{settings.model}"
-        # The client retries 429 and 5xx with exponential backoff (honouring Retry-After).
+        self.deadline_s = default_deadline(settings)
+        # None: as settings say; "text" once the server has refused structured output.
+        self.protocol: str | None = None
+        # Retries are ours (see stream): the client's would sleep past the deadline.
         self._client = openai.OpenAI(
             base_url=settings.base_url,
             api_key=key or "not-needed",
             timeout=settings.timeout,
-            max_retries=settings.max_retries,
+            max_retries=0,
         )
 
     def reachable(self, timeout: float = 3.0) -> bool:
@@ -105,101 +69,177 @@ class OpenAIChat:
             return False
         return True
 
-    def complete(self, messages: list[dict[str, str]], *, max_tokens: int | None = None) -> str:
-        return "".join(self.stream(messages, max_tokens=max_tokens, stream=False))
+    def deadline(self) -> float:
+        """A monotonic-clock deadline for a question starting now."""
+        return time.monotonic() + self.deadline_s
+
+    def complete(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int | None = None,
+        deadline: float | None = None,
+    ) -> str:
+        return "".join(self.stream(messages, max_tokens=max_tokens, deadline=deadline))
 
     def stream(
-        self, messages: list[dict[str, str]], *, max_tokens: int | None = None, stream: bool = True
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int | None = None,
+        deadline: float | None = None,
+        response_format: dict[str, Any] | None = None,
     ) -> Iterator[str]:
-        """Text pieces of the reply; LLMError with a one-line reason on any failure."""
+        """Text pieces of the reply; LLMError with a one-line reason on any failure, at the
+        latest at `deadline` (time.monotonic())."""
+        import httpx
         import openai
 
+        deadline = deadline if deadline is not None else self.deadline()
         s = self.settings
-        try:
-            if not stream:
-                reply = self._client.chat.completions.create(
+        attempt = 0
+        while True:
+            started = False
+            try:
+                for piece in self._stream_once(messages, max_tokens, response_format, deadline):
+                    started = True
+                    yield piece
+                return
+            except (
+                openai.RateLimitError,
+                openai.InternalServerError,
+                openai.APIConnectionError,
+            ) as exc:
+                if started or attempt >= s.max_retries:
+                    raise _llm_error(exc, s, retried=attempt) from None
+                wait = _retry_after(exc) or 0.5 * 2**attempt
+                left = deadline - time.monotonic()
+                if wait >= left:
+                    raise LLMError(
+                        f"{_llm_error(exc, s, retried=attempt)}; waiting {wait:g} s more would "
+                        f"pass the {self.deadline_s:g} s deadline"
+                    ) from None
+                time.sleep(wait)
+                attempt += 1
+            except (openai.OpenAIError, httpx.HTTPError, json.JSONDecodeError) as exc:
+                raise _llm_error(exc, s, retried=attempt) from None
+            except (AttributeError, TypeError, KeyError):
+                # The client could not make sense of what the server sent.
+                raise LLMError("the LLM endpoint returned a malformed reply") from None
+
+    def _stream_once(
+        self,
+        messages: list[dict[str, str]],
+        max_tokens: int | None,
+        response_format: dict[str, Any] | None,
+        deadline: float,
+    ) -> Iterator[str]:
+        import httpx
+
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise LLMError(f"the LLM did not answer within the {self.deadline_s:g} s deadline")
+        s = self.settings
+        extra: dict[str, Any] = {"response_format": response_format} if response_format else {}
+        # The reader thread's own reads end a little after the deadline, so it never lingers.
+        read = min(s.timeout, left + 1.0)
+        client = self._client.with_options(timeout=httpx.Timeout(read, connect=min(5.0, read)))
+        pieces: queue.Queue[Any] = queue.Queue()
+        stop = threading.Event()
+
+        def read_stream() -> None:
+            try:
+                events = client.chat.completions.create(
                     model=s.model,
                     messages=messages,
                     temperature=s.temperature,
                     max_tokens=max_tokens or s.max_tokens,
+                    stream=True,
+                    **extra,
                 )
-                if not reply.choices or reply.choices[0].message.content is None:
-                    raise LLMError("the LLM returned an empty or malformed reply")
-                yield reply.choices[0].message.content
-                return
-            events = self._client.chat.completions.create(
-                model=s.model,
-                messages=messages,
-                temperature=s.temperature,
-                max_tokens=max_tokens or s.max_tokens,
-                stream=True,
-            )
-            for event in events:
-                if event.choices and event.choices[0].delta.content:
-                    yield event.choices[0].delta.content
-        except openai.AuthenticationError:
-            raise LLMError("the LLM endpoint refused the API key (401)") from None
-        except openai.RateLimitError:
-            raise LLMError(
-                f"the LLM endpoint is rate limiting (429) after {s.max_retries} retries"
-            ) from None
-        except openai.APITimeoutError:
-            raise LLMError(f"the LLM endpoint did not answer within {s.timeout:g} s") from None
-        except openai.APIConnectionError:
-            raise LLMError(f"cannot reach the LLM endpoint at {s.base_url}") from None
-        except openai.APIStatusError as exc:
-            raise LLMError(f"the LLM endpoint failed ({exc.status_code})") from None
-        except (json.JSONDecodeError, openai.APIResponseValidationError, AttributeError, TypeError):
-            raise LLMError("the LLM endpoint returned a malformed reply") from None
+                finished = False
+                with events:
+                    for event in events:
+                        if stop.is_set():
+                            return
+                        if event.choices and event.choices[0].delta.content:
+                            pieces.put(event.choices[0].delta.content)
+                        finished = finished or bool(
+                            event.choices and event.choices[0].finish_reason
+                        )
+                # A stream that ends without a finish reason was cut short (llama.cpp's server
+                # does this to one request when another arrives, unless told not to).
+                pieces.put(_END if finished else _CUT)
+            except BaseException as exc:  # noqa: BLE001 (handed to the caller's thread)
+                pieces.put(exc)
+
+        threading.Thread(target=read_stream, name="llm-stream", daemon=True).start()
+        try:
+            while True:
+                try:
+                    item = pieces.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise LLMError(
+                        f"the LLM did not finish within the {self.deadline_s:g} s deadline"
+                    ) from None
+                if item is _END:
+                    return
+                if item is _CUT:
+                    raise LLMError("the LLM endpoint ended its reply before finishing it")
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
 
 
-def answer_messages(
-    question: str,
-    language: str,
-    passages: Sequence[Passage],
-    llm: LLMSettings,
-    answer: AnswerSettings,
-    encoding: str,
-) -> list[dict[str, str]]:
-    system = render(answer.prompts_dir, "system.txt")
-    user = render(
-        answer.prompts_dir,
-        f"answer.{language}.txt",
-        passages=format_passages(passages, llm.context_tokens, encoding),
-        question=question,
-    )
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+def _retry_after(exc: Exception) -> float | None:
+    response = getattr(exc, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _llm_error(exc: Exception, s: LLMSettings, *, retried: int) -> LLMError:
+    import httpx
+    import openai
+
+    tries = f" after {retried} retries" if retried else ""
+    if isinstance(exc, openai.AuthenticationError):
+        return LLMError("the LLM endpoint refused the API key (401)")
+    if isinstance(exc, openai.RateLimitError):
+        return LLMError(f"the LLM endpoint is rate limiting (429){tries}")
+    if isinstance(exc, openai.APITimeoutError):
+        return LLMError(f"the LLM endpoint did not answer within {s.timeout:g} s")
+    if isinstance(exc, openai.APIConnectionError):
+        return LLMError(f"cannot reach the LLM endpoint at {s.base_url}{tries}")
+    if isinstance(exc, openai.APIStatusError):
+        return LLMError(
+            f"the LLM endpoint failed ({exc.status_code}){tries}", status=exc.status_code
+        )
+    if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError):
+        return LLMError("the LLM endpoint returned a malformed reply")
+    if isinstance(exc, httpx.TimeoutException):
+        return LLMError(f"the LLM endpoint stalled for {s.timeout:g} s in the middle of a reply")
+    if isinstance(exc, httpx.HTTPError):
+        return LLMError("the LLM endpoint broke off its reply")
+    return LLMError(f"the LLM endpoint failed: {type(exc).__name__}")
 
 
 def rewrite_question(
-    chat: OpenAIChat, question: str, history: Sequence[dict[str, str]], prompts_dir
+    chat: OpenAIChat,
+    question: str,
+    history: Sequence[dict[str, str]],
+    prompts_dir,
+    *,
+    deadline: float | None = None,
 ) -> str:
     """A standalone version of a follow-up question, written by the LLM."""
     lines = [f"{m['role']}: {m['content']}" for m in history[-6:] if m.get("content")]
     prompt = render(prompts_dir, "rewrite.txt", history="\n".join(lines), question=question)
-    text = chat.complete([{"role": "user", "content": prompt}], max_tokens=100).strip()
+    text = chat.complete(
+        [{"role": "user", "content": prompt}], max_tokens=100, deadline=deadline
+    ).strip()
     return text.splitlines()[0].strip() if text else question
-
-
-def stream_draft(chat: OpenAIChat, messages: list[dict[str, str]]) -> Iterator[str | Draft]:
-    """Yield the answer part of the reply as it streams (never the QUOTES block), then the
-    parsed Draft."""
-    raw, shown = "", 0
-    started = time.perf_counter()
-    for piece in chat.stream(messages):
-        raw += piece
-        cut = raw.find(_QUOTES)
-        visible = raw if cut < 0 else raw[:cut]
-        # Hold back a tail that could be the start of "QUOTES:" or "ANSWER:".
-        safe = len(visible) if cut >= 0 else max(0, len(visible) - len(_QUOTES))
-        text = re.sub(r"^\s*ANSWER:\s*", "", visible[:safe], flags=re.IGNORECASE)
-        head = raw.lstrip()[: len(NO_ANSWER)]
-        refusing = NO_ANSWER.startswith(head.upper()) if head else True
-        if len(text) > shown and not refusing:
-            yield text[shown:]
-            shown = len(text)
-    if not raw.strip():
-        raise LLMError("the LLM endpoint returned an empty or malformed reply")
-    draft = parse_draft(raw)
-    draft.usage = {"seconds_ms": int((time.perf_counter() - started) * 1000)}
-    yield draft

@@ -168,7 +168,7 @@ def ask(
         )
         pipeline = Pipeline.from_settings(settings)
         final: Answer | None = None
-        streamed = False
+        streamed, drafted = False, ""
         for event in pipeline.ask_stream(
             question, k=k, where=where, backend=backend, language=lang
         ):
@@ -176,16 +176,20 @@ def ask(
                 final = event
             elif stream and not as_json:
                 out.print(escape(event), end="")
+                drafted += event
                 streamed = True
         assert final is not None
         if as_json:
             out.print_json(final.model_dump_json())
             return
-        from rag.ui.text import render_answer_text
+        from rag.ui.text import draft_differs, render_answer_text, revised_heading
 
+        revised = streamed and draft_differs(drafted, final)
         if streamed:
             out.print("\n")
-        out.print(escape(render_answer_text(final, show_answer=not streamed)))
+        if revised:
+            out.print(f"[bold]{escape(revised_heading(final))}[/bold]")
+        out.print(escape(render_answer_text(final, show_answer=not streamed or revised)))
 
     run_command(body)
 

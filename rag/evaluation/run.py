@@ -17,8 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag.answer.extractive import Answer
-from rag.answer.llm import OpenAIChat, answer_messages
+from rag.answer.llm import OpenAIChat
 from rag.answer.prompts import render
 from rag.errors import LLMError
 from rag.evaluation.gold import DEFAULT_GOLD, GoldItem
@@ -39,7 +38,7 @@ from rag.evaluation.metrics import (
 )
 from rag.pipeline import Pipeline
 from rag.settings import masked
-from rag.text import detect_language, token_counter
+from rag.text import detect_language
 
 RECALL_KS = (1, 3, 5, 10)
 _PACKAGES = ("rag-news", "chromadb", "llama-index-core", "numpy", "openai", "tiktoken")
@@ -143,20 +142,6 @@ def breakdown(items: Sequence[ItemResult]) -> dict[str, Any]:
     }
 
 
-def _prompt_tokens(pipeline: Pipeline, answer: Answer) -> int | None:
-    """Tokens of the answer prompt, when the pipeline's relevance gate let it reach the LLM
-    (the chat client reports no usage for streamed replies, so the prompt is rebuilt)."""
-    s = pipeline.settings
-    if not answer.backend.startswith("openai") or not answer.sources:
-        return None
-    if max((p.dense_score or -1.0) for p in answer.sources) < s.answer.min_relevance:
-        return None
-    count = token_counter(s.chunk.encoding)
-    question, lang = answer.standalone_question, answer.language
-    messages = answer_messages(question, lang, answer.sources, s.llm, s.answer, s.chunk.encoding)
-    return sum(count(m["content"]) for m in messages)
-
-
 def run_item(
     pipeline: Pipeline, item: GoldItem, *, backend: str | None, k: int | None
 ) -> ItemResult:
@@ -189,7 +174,7 @@ def run_item(
         dropped_citations=answer.dropped_citations,
         retrieve_ms=answer.timings.retrieve_ms,
         answer_ms=answer.timings.answer_ms,
-        llm_tokens=_prompt_tokens(pipeline, answer),
+        llm_tokens=answer.llm_usage.get("prompt_tokens"),
         fallback=answer.fallback,
     )
 

@@ -277,3 +277,12 @@ def parse_date(text: str) -> datetime.date | None:
     """Parse a --since/--until value; partial dates resolve to their first day."""
     parsed = parse_date_precision(text)
     return parsed[0] if parsed else None
+
+
+_ANY_MONTH = re.compile(rf"{_NOT_LETTER_BEFORE}(?:{_ONE_MONTH}){_NOT_LETTER_AFTER}")
+
+
+def months_named(text: str) -> set[int]:
+    """Month numbers a text names, in English or in any Arabic month system ("أيلول" and
+    "September" are both 9): an answer may only name the months its quote names."""
+    return {n for m in _ANY_MONTH.finditer(text) if (n := _month_number(m.group()))}

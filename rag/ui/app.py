@@ -28,6 +28,7 @@ from rag.ui.format import (
     streaming_html,
     user_html,
 )
+from rag.ui.text import draft_differs
 
 EXAMPLES = [
     "When does the coalition mission end?",
@@ -147,7 +148,8 @@ class ChatActions:
             yield chat, history, panels, gr.skip(), ""
             return
         assert final is not None
-        chat[-1] = {"role": "assistant", "content": answer_html(final, turn)}
+        revised = bool(text.strip()) and draft_differs(text, final)
+        chat[-1] = {"role": "assistant", "content": answer_html(final, turn, revised=revised)}
         history = [
             *history,
             {"role": "user", "content": question},

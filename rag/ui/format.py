@@ -37,6 +37,8 @@ LABELS = {
         "unsupported": "Not backed by a verified quote:",
         "fallback": "The LLM was not used ({reason}); this answer comes from the extractive "
         "backend.",
+        "revised": "What appeared while the model was writing was its unchecked draft; this is "
+        "the verified answer.",
         "searched": "Searched for",
         "backend": "Backend",
         "error": "Error",
@@ -56,6 +58,7 @@ LABELS = {
         "dropped": "حُذف {n} من الاستشهادات لتعذر التحقق منها في الوثائق.",
         "unsupported": "جمل بلا اقتباس موثق:",
         "fallback": "لم يُستخدم النموذج اللغوي ({reason})؛ هذه الإجابة من الأسلوب الاستخراجي.",
+        "revised": "ما ظهر أثناء الكتابة كان مسودة النموذج قبل التحقق؛ هذه هي الإجابة الموثقة.",
         "searched": "بحثنا عن",
         "backend": "الأسلوب",
         "error": "خطأ",
@@ -149,9 +152,10 @@ def error_html(message: str) -> str:
     )
 
 
-def answer_html(answer: Answer, turn: int | None = None) -> str:
+def answer_html(answer: Answer, turn: int | None = None, *, revised: bool = False) -> str:
     """The final answer: markers linked to its sources, each line with its own direction,
-    bullet lines as a list, then notices (abstention, dropped citations, LLM fallback)."""
+    bullet lines as a list, then notices (abstention, dropped citations, LLM fallback, and
+    `revised`: the streamed draft differed from this verified answer)."""
     base = "rtl" if answer.language == "ar" else "ltr"
     cited = {c.marker: c for c in answer.citations}
     parts: list[str] = []
@@ -178,15 +182,18 @@ def answer_html(answer: Answer, turn: int | None = None) -> str:
     css = "msg answer abstained" if answer.abstained else "msg answer"
     return (
         f'<div class="{css}" dir="{base}" lang="{answer.language}">'
-        f"{''.join(parts)}{notices_html(answer)}</div>"
+        f"{''.join(parts)}{notices_html(answer, revised=revised)}</div>"
     )
 
 
-def notices_html(answer: Answer) -> str:
+def notices_html(answer: Answer, *, revised: bool = False) -> str:
     """Honest notices about what the answer is not: abstention, removed citations,
-    unsupported sentences, and why the LLM was not used."""
+    unsupported sentences, why the LLM was not used, and that the draft shown while it was
+    written was replaced by this verified version."""
     lab = labels(answer.language)
     notes: list[str] = []
+    if revised:
+        notes.append(f'<div class="notice revised">{escape(lab["revised"])}</div>')
     if answer.abstained:
         notes.append(f'<div class="notice abstain">{escape(lab["abstained"])}</div>')
     if answer.dropped_citations:

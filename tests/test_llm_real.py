@@ -1,0 +1,152 @@
+"""The LLM path against a real model on a real OpenAI-compatible server (marker `llm`).
+
+`make test` (and so CI) starts llama.cpp's server with the project's test model
+(scripts/llm-server.sh run …), which sets RAG_TEST_LLM_BASE_URL / RAG_TEST_LLM_MODEL and
+RAG_TEST_LLM_REQUIRED=1: then a missing server fails these tests instead of skipping them.
+Any OpenAI-compatible server can be pointed at instead with the same variables.
+
+A fixed set of gold questions (both languages, answerable and not) is asked once; the tests
+then hold the answers to what must never break (quotes verbatim at their offsets, no shown
+claim with a number or month its quote lacks, the question's language, no fallback) and to
+floors on how many are answered right and abstained on, set below what the 1.5B test model
+measures (docs/BENCHMARKS.md), so they fail when verification or the protocol regress."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, make_settings
+
+from rag.answer.cite import facts_agree
+from rag.answer.extractive import Answer
+from rag.answer.llm import OpenAIChat
+from rag.evaluation.metrics import fact_present
+from rag.index.retrieve import Retriever
+from rag.index.store import Store
+from rag.pipeline import Pipeline
+from rag.text import in_language
+
+pytestmark = pytest.mark.llm
+BASE_URL = os.environ.get("RAG_TEST_LLM_BASE_URL")
+MODEL = os.environ.get("RAG_TEST_LLM_MODEL")
+REQUIRED = os.environ.get("RAG_TEST_LLM_REQUIRED") == "1"
+
+ANSWERABLE = [
+    *("ar-001", "ar-002", "ar-010", "ar-021", "ar-030", "ar-040"),
+    *("en-001", "en-002", "en-010", "en-021", "en-030", "en-040"),
+]
+UNANSWERABLE = ["ar-050", "ar-054", "en-050", "en-054"]
+# Floors, below the 1.5B model's measured figures on these questions (docs/BENCHMARKS.md).
+MIN_CORRECT = 6  # of 12 answerable: answered with every key fact
+MIN_ABSTAINED = 2  # of 4 unanswerable
+
+
+@pytest.fixture(scope="module")
+def pipeline(corpus_store: Path, embedder) -> Pipeline:
+    if not BASE_URL or not MODEL:
+        if REQUIRED:
+            pytest.fail("RAG_TEST_LLM_REQUIRED=1 but no RAG_TEST_LLM_BASE_URL/RAG_TEST_LLM_MODEL")
+        pytest.skip("no model server: run `scripts/llm-server.sh start` or `make test`")
+    llm = {"base_url": BASE_URL, "model": MODEL}
+    if os.environ.get("RAG_TEST_LLM_API_KEY"):
+        llm["api_key"] = os.environ["RAG_TEST_LLM_API_KEY"]
+    settings = make_settings(corpus_store, llm=llm)
+    chat = OpenAIChat(settings.llm)
+    if not chat.reachable():
+        message = f"the model server at {BASE_URL} does not answer"
+        pytest.fail(message) if REQUIRED else pytest.skip(message)
+    store = Store.open(settings.store, embedder)
+    return Pipeline(settings, Retriever(store, settings.retrieve), chat)
+
+
+@pytest.fixture(scope="module")
+def answers(pipeline: Pipeline, gold) -> dict[str, tuple[dict, Answer]]:
+    by_id = {g["id"]: g for g in gold}
+    return {
+        i: (by_id[i], pipeline.ask(by_id[i]["question"], backend="openai"))
+        for i in ANSWERABLE + UNANSWERABLE
+    }
+
+
+def _all(answers):
+    return [a for _, a in answers.values()]
+
+
+def test_every_answer_comes_from_the_model_in_time(answers):
+    for item, answer in answers.values():
+        assert answer.backend.startswith("openai:"), (item["id"], answer.fallback)
+        assert answer.fallback is None, (item["id"], answer.fallback)
+
+
+def test_every_quote_is_verbatim_at_its_offsets(answers):
+    quotes = 0
+    for answer in _all(answers):
+        for c in answer.citations:
+            original = (CORPUS / c.doc_id).read_text("utf-8")
+            assert original[c.start : c.end] == c.quote, c
+            quotes += 1
+    assert quotes >= MIN_CORRECT
+
+
+def test_no_shown_claim_names_a_number_or_month_its_quotes_lack(answers):
+    for answer in _all(answers):
+        if answer.abstained:
+            continue
+        quotes = " ".join(c.quote for c in answer.citations)
+        for claim in answer.answer.split(". "):
+            assert facts_agree(claim.split(" [")[0], quotes), (answer.question, claim)
+
+
+def test_answers_are_in_the_question_language(answers):
+    for item, answer in answers.values():
+        assert answer.language == item["lang"]
+        if not answer.abstained:
+            assert in_language(answer.answer, item["lang"]), (item["id"], answer.answer)
+
+
+def test_enough_answers_are_right_and_verified(answers):
+    correct = [
+        i
+        for i in ANSWERABLE
+        if not answers[i][1].abstained
+        and all(fact_present(answers[i][1].answer, f) for f in answers[i][0]["key_facts"])
+    ]
+    for lang in ("ar", "en"):
+        assert [i for i in correct if i.startswith(lang)], f"no {lang} question answered right"
+    assert len(correct) >= MIN_CORRECT, (correct, _summary(answers))
+
+
+def test_unanswerable_questions_are_mostly_declined(answers):
+    declined = [i for i in UNANSWERABLE if answers[i][1].abstained]
+    assert len(declined) >= MIN_ABSTAINED, _summary(answers)
+
+
+def test_a_follow_up_is_rewritten_and_answered(pipeline):
+    history = [
+        {"role": "user", "content": "How many US troops are in Iraq?"},
+        {"role": "assistant", "content": "About 2,500 US troops are in Iraq [1]."},
+    ]
+    answer = pipeline.ask("And how many are in Syria?", history=history, backend="openai")
+    assert answer.fallback is None
+    assert "syria" in answer.standalone_question.casefold()
+    assert answer.standalone_question != "And how many are in Syria?"
+
+
+def test_streaming_shows_the_draft_then_the_verified_answer(pipeline):
+    events = list(pipeline.ask_stream("متى تنتهي مهمة التحالف الدولي في العراق؟", backend="openai"))
+    pieces = [e for e in events if isinstance(e, str)]
+    final = events[-1]
+    assert isinstance(final, Answer) and final.fallback is None
+    shown = "".join(pieces)
+    assert len(pieces) > 2 and shown.strip()
+    assert not any(s in shown for s in ('{"', '"support"', "arabic_sentence", "ANSWER:"))
+    assert 0 < final.timings.first_token_ms < final.timings.total_ms
+
+
+def _summary(answers) -> str:
+    return "\n".join(
+        f"{i}: {'ABSTAIN' if a.abstained else a.answer[:120]!r} unsupported={a.unsupported}"
+        for i, (_, a) in answers.items()
+    )
