@@ -26,14 +26,24 @@ WORST = 15
 # Figures where lower is better; counts are neither better nor worse.
 LOWER_IS_BETTER = {
     "citation_dropped_share",
+    "false_abstention",
+    "fallback_share",
+    "unsupported_claims",
+    "quote_errors",
+    "claim_errors",
     "retrieve_ms_p50",
     "retrieve_ms_p95",
     "answer_ms_p50",
     "answer_ms_p95",
+    "first_token_ms_p50",
+    "first_token_ms_p95",
+    "total_ms_p50",
+    "total_ms_p95",
     "llm_tokens_total",
     "llm_tokens_mean",
 }
 NEUTRAL = {"items", "answerable"}
+COUNTS = {"llm_tokens_total", "unsupported_claims", "quote_errors", "claim_errors"}
 # Deterministic figures move only when behaviour changes, so a small drop is already real;
 # timings are noisy, so they must grow by a quarter (and a few ms) to count.
 QUALITY_TOLERANCE = 0.005
@@ -52,10 +62,19 @@ SUMMARY = [
     "citation_precision",
     "citation_recall",
     "citation_dropped_share",
+    "false_abstention",
+    "fallback_share",
+    "unsupported_claims",
+    "quote_errors",
+    "claim_errors",
     "retrieve_ms_p50",
     "retrieve_ms_p95",
     "answer_ms_p50",
     "answer_ms_p95",
+    "first_token_ms_p50",
+    "first_token_ms_p95",
+    "total_ms_p50",
+    "total_ms_p95",
     "llm_tokens_mean",
     "judge_faithfulness",
     "judge_correctness",
@@ -207,7 +226,7 @@ def threshold_failures(
 def fmt(name: str, value: Any) -> str:
     if value is None:
         return "–"
-    if name in NEUTRAL or name == "llm_tokens_total":
+    if name in NEUTRAL or name in COUNTS:
         return str(int(value))
     if "_ms_" in name or name.startswith("llm_tokens"):
         return f"{value:.1f}"

@@ -17,6 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.answer.cite import facts_agree
+from rag.answer.extractive import Answer
 from rag.answer.llm import OpenAIChat
 from rag.answer.prompts import render
 from rag.errors import LLMError
@@ -38,7 +40,7 @@ from rag.evaluation.metrics import (
 )
 from rag.pipeline import Pipeline
 from rag.settings import masked
-from rag.text import detect_language
+from rag.text import in_language, split_sentences
 
 RECALL_KS = (1, 3, 5, 10)
 _PACKAGES = ("rag-news", "chromadb", "llama-index-core", "numpy", "openai", "tiktoken")
@@ -70,8 +72,15 @@ class ItemResult(BaseModel):
     dropped_citations: int
     retrieve_ms: float
     answer_ms: float
+    first_token_ms: float = 0.0
+    total_ms: float = 0.0
     llm_tokens: int | None = None
     fallback: str | None = None
+    unsupported: int = Field(0, description="Claims of the LLM's draft not shown: no support.")
+    quote_errors: int = Field(0, description="Citations whose quote is not at its offsets.")
+    claim_errors: int = Field(
+        0, description="Shown claims naming a number or month their quotes lack (must be 0)."
+    )
     consistent: bool | None = None
     judge_faithful: bool | None = None
     judge_correct: bool | None = None
@@ -121,7 +130,12 @@ def figures(items: Sequence[ItemResult]) -> Figures:
     )
     dropped = sum(i.dropped_citations for i in items)
     out["citation_dropped_share"] = ratio(dropped, len(cited) + dropped)
-    for stage in ("retrieve", "answer"):
+    out["false_abstention"] = mean([i.abstained for i in ans])
+    out["fallback_share"] = mean([i.fallback is not None for i in items])
+    out["unsupported_claims"] = sum(i.unsupported for i in items)
+    out["quote_errors"] = sum(i.quote_errors for i in items)
+    out["claim_errors"] = sum(i.claim_errors for i in items)
+    for stage in ("retrieve", "answer", "first_token", "total"):
         times = [getattr(i, f"{stage}_ms") for i in items]
         out[f"{stage}_ms_p50"] = percentile(times, 50)
         out[f"{stage}_ms_p95"] = percentile(times, 95)
@@ -162,7 +176,7 @@ def run_item(
         quote_rank=first_quote_rank(passages, item.quotes, texts),
         facts=facts,
         missing_facts=[f[0] for f, ok in zip(item.key_facts, facts, strict=True) if not ok],
-        language_ok=detect_language(own_words(answer.answer, answer.citations)) == item.lang,
+        language_ok=in_language(own_words(answer.answer, answer.citations), item.lang),
         citations=[
             CitationResult(
                 doc_id=c.doc_id,
@@ -174,9 +188,31 @@ def run_item(
         dropped_citations=answer.dropped_citations,
         retrieve_ms=answer.timings.retrieve_ms,
         answer_ms=answer.timings.answer_ms,
+        first_token_ms=answer.timings.first_token_ms,
+        total_ms=answer.timings.total_ms,
         llm_tokens=answer.llm_usage.get("prompt_tokens"),
         fallback=answer.fallback,
+        unsupported=len(answer.unsupported),
+        **citation_errors(pipeline, answer),
     )
+
+
+def citation_errors(pipeline: Pipeline, answer: Answer) -> dict[str, int]:
+    """What verification must make impossible, counted independently of it: quotes that are
+    not at their offsets in the stored text, and shown LLM claims that name a number or a
+    month their cited quotes lack."""
+    texts = pipeline.retriever.store.texts(list({c.doc_id for c in answer.citations}))
+    quotes = {c.marker: c.quote for c in answer.citations}
+    quote_errors = sum(
+        texts.get(c.doc_id, "")[c.start : c.end] != c.quote for c in answer.citations
+    )
+    claim_errors = 0
+    if answer.backend != "extractive" and not answer.abstained:
+        for s, e in split_sentences(answer.answer):
+            sentence = answer.answer[s:e]
+            cited = " ".join(quotes.get(int(m), "") for m in re.findall(r"\[(\d+)\]", sentence))
+            claim_errors += not facts_agree(re.sub(r"\s*\[\d+\]", "", sentence), cited)
+    return {"quote_errors": quote_errors, "claim_errors": claim_errors}
 
 
 def mark_consistency(items: Sequence[ItemResult], gold: Sequence[GoldItem]) -> None:
