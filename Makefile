@@ -19,10 +19,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 setup: $(VENV)/.installed
 
+# With a local model already running (scripts/llm-server.sh start), the demo answers with it.
 demo: setup
 	$(BIN)/rag ingest data/corpus --store $(STORE)
-	$(BIN)/rag ask "متى تنتهي مهمة التحالف الدولي في العراق؟" --store $(STORE)
-	$(BIN)/rag ask "When does the coalition mission end?" --store $(STORE)
+	@url=$$(bash scripts/llm-server.sh status 2>/dev/null | head -n 1); \
+	if [ -n "$$url" ]; then echo "answering with the local model at $$url"; \
+	  export RAG_LLM__BASE_URL="$$url" RAG_LLM__MODEL=local; fi; \
+	$(BIN)/rag ask "متى تنتهي مهمة التحالف الدولي في العراق؟" --store $(STORE) && \
+	$(BIN)/rag ask "When does the coalition mission end?" --store $(STORE) && \
 	$(BIN)/rag serve --store $(STORE)
 
 # The real-model tests need llama.cpp's server and the test model: built and assembled once
