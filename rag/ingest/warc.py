@@ -7,10 +7,13 @@ are skipped and counted. A page's date is the one it states, else the record's W
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from rag.ingest.html import load_page
 from rag.ingest.items import Item
@@ -30,15 +33,46 @@ def warc_items(path: Path, max_bytes: int, skipped: Counter[str]) -> Iterator[It
 
     digests: dict[str, str] = {}
     try:
-        with path.open("rb") as fh:
+        with path.open("rb") as raw:
+            # Decompressed here rather than by warcio, which ends a truncated .gz silently.
+            fh = _Truncation(gzip.GzipFile(fileobj=raw) if _gzipped(raw) else raw)
             for record in ArchiveIterator(fh):
                 item = _item(record, max_bytes, digests, skipped)
                 if item is not None:
                     yield item
+            if fh.truncated:
+                raise EOFError
     except ArchiveLoadFailed as exc:
         raise SkipFile(f"unreadable WARC ({' '.join(str(exc).split())})") from None
-    except (OSError, EOFError) as exc:  # gzip errors are OSErrors; EOF: a truncated member
+    except EOFError:
+        raise SkipFile("unreadable WARC (truncated: the file ends inside a record)") from None
+    except OSError as exc:  # a corrupt gzip stream
         raise SkipFile(f"unreadable WARC ({exc})") from None
+
+
+def _gzipped(raw: BinaryIO) -> bool:
+    magic = raw.read(2)
+    raw.seek(0)
+    return magic == b"\x1f\x8b"
+
+
+class _Truncation:
+    """A stream that ends where a truncated gzip stream ends, and remembers that it was
+    truncated: gzip raises EOFError there, before warcio has yielded the complete records
+    of its last read block."""
+
+    def __init__(self, fh: io.BufferedReader | gzip.GzipFile) -> None:
+        self._fh = fh
+        self.truncated = False
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            # read1: one decompression step, so the bytes before the cut still come out
+            # (read() gathers `size` bytes and loses them when the stream ends early).
+            return self._fh.read1(size)
+        except EOFError:
+            self.truncated = True
+            return b""
 
 
 def _item(record, max_bytes: int, digests: dict[str, str], skipped: Counter[str]) -> Item | None:
@@ -61,6 +95,8 @@ def _item(record, max_bytes: int, digests: dict[str, str], skipped: Counter[str]
         skipped["too large"] += 1
         return None
     payload = record.content_stream().read()
+    if getattr(record.raw_stream, "limit", 0) > 0:  # fewer bytes than the record declares
+        raise EOFError
     uri = record.rec_headers.get_header("WARC-Target-URI") or ""
     digest = record.rec_headers.get_header("WARC-Payload-Digest") or (
         "sha1:" + hashlib.sha1(payload).hexdigest()
