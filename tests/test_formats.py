@@ -487,3 +487,26 @@ def test_cli_ingests_a_dump_with_field_flags(tmp_path: Path) -> None:
     report = json.loads(proc.stdout)
     assert len(report["added"]) == 3 and report["documents_seen"] == 5
     assert [d for d, _ in report["skipped"]] == ["desert_wire.csv#line 4", "desert_wire.csv#line 5"]
+
+
+def test_reading_archives_opens_no_network_connection(tmp_path: Path, monkeypatch) -> None:
+    """trafilatura, htmldate and feedparser can fetch URLs; given bytes they must not."""
+    import socket
+
+    from rag.ingest.sources import Source
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    write_warc(tmp_path / "crawl.warc.gz", PAGES)
+    files = [tmp_path / "crawl.warc.gz", *sorted(FIXTURES.glob("*/*"))]
+    loaded = 0
+    for path in files:
+        if path.name == "truth.json":
+            continue
+        for item in Source(path, path.name, IngestSettings(), 10**7):
+            if item.load is not None:
+                loaded += bool(item.load().text)
+    assert loaded == 4 + 3 + 5 + 3  # pages, WARC pages, feed entries, good JSONL rows
