@@ -251,6 +251,12 @@ def bench_formats(
     pages: Annotated[
         int, typer.Option("--pages", help="Pages in the generated WARC (0: skip the speed run).")
     ] = 1000,
+    repeat: Annotated[
+        int,
+        typer.Option(
+            "--repeat", min=1, help="Alternating runs per input; the fastest of each counts."
+        ),
+    ] = 1,
     fixtures: Annotated[
         Path | None,
         typer.Option("--fixtures", help="HTML pages with truth.json (default: the test fixtures)."),
@@ -266,8 +272,8 @@ def bench_formats(
         quality = html_quality(fixtures or HTML_FIXTURES)
         speed = None
         if pages > 0:
-            err.print(f"ingesting {pages} pages as .txt, then as one WARC.GZ …")
-            speed = ingest_speed(load_settings(), pages)
+            err.print(f"ingesting {pages} pages as .txt and as one WARC.GZ, {repeat}× each …")
+            speed = ingest_speed(load_settings(), pages, repeat=repeat)
         if as_json:
             out.print_json(json.dumps({"quality": quality, "speed": speed}, ensure_ascii=False))
             return
