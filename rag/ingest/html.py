@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
-import datetime as dt
 import json
 import logging
 import re
@@ -80,29 +79,30 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
 
 def extract_page(markup: str, url: str = "") -> Page:
     """Main text and metadata of one HTML page; SkipFile when no text is left."""
-    from trafilatura import bare_extraction
+    from trafilatura import bare_extraction, extract_metadata
     from trafilatura.utils import load_html
 
     tree = load_html(markup)
     if tree is None:
         raise SkipFile("not an HTML page")
-    today = dt.date.today().isoformat()
+    # Markup only: htmldate's text search guesses (it took a sidebar's archive link).
+    dates = {"original_date": True, "extensive_search": False}  # max_date: end of today
     doc = bare_extraction(
         tree,
         url=url or None,
         with_metadata=True,
         include_comments=False,
         include_tables=True,
+        # No second-opinion extractors (readability, jusText): same result on the
+        # fixtures, and the main-text pass stays at ~3 ms a page.
         fast=True,
-        date_extraction_params={
-            "original_date": True,
-            "extensive_search": False,
-            "max_date": today,
-        },
+        date_extraction_params=dates,
     )
     body = (doc.text or "").strip() if doc is not None else ""
     reader = "trafilatura"
     visible = ""
+    if doc is None:  # no main text found: the page's metadata is still worth having
+        doc = extract_metadata(tree, url or None, dates, extensive=False)
     if not body:
         # trafilatura found no main text (a very short or unusual page): our reader keeps
         # all visible text and the cleaner drops what it recognises as clutter.
@@ -110,16 +110,16 @@ def extract_page(markup: str, url: str = "") -> Page:
         reader = "basic"
     if not body.strip():
         raise SkipFile("no text in the page")
-    title = one_line(doc.title if doc is not None else "") or _html_title(tree)
-    date = iso_date(doc.date) if doc is not None else ""
+    title = one_line(doc.title) or _html_title(tree)
+    date = iso_date(doc.date)
     if not date:
         visible = visible or html_to_text(markup)
         date = next((f.date.isoformat() for f in find_dates(visible) if f.kind == "published"), "")
     meta = DocMeta(
         title=title,
-        author=one_line(doc.author) if doc is not None else "",
-        outlet=(one_line(doc.sitename) if doc is not None else "") or _outlet(tree, title),
-        url=(doc.url if doc is not None and doc.url else url),
+        author=one_line(doc.author),
+        outlet=one_line(doc.sitename) or _outlet(tree, title),
+        url=doc.url or url,
         date=date,
         updated=_modified(tree),
     ).normalised()
