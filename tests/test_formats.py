@@ -380,8 +380,8 @@ def test_jsonl_rows_become_documents_and_bad_lines_are_reported(tmp_path: Path, 
     ]
     skipped = dict(report.skipped)
     assert sorted(skipped) == ["crawl.jsonl#line 3", "crawl.jsonl#line 4", "crawl.jsonl#line 6"]
-    assert skipped["crawl.jsonl#line 3"].startswith("line 3: invalid JSON")
-    assert skipped["crawl.jsonl#line 4"].startswith("line 4: no text")
+    assert skipped["crawl.jsonl#line 3"].startswith("invalid JSON")
+    assert skipped["crawl.jsonl#line 4"].startswith("no text")
     docs = store.documents()
     en = docs["crawl.jsonl#en-002"]
     assert (en.title, en.date, en.outlet, en.author, en.format) == (
@@ -425,8 +425,8 @@ def test_csv_rows_with_a_field_mapping(tmp_path: Path, embedder) -> None:
         "desert_wire.csv#csv-5",
     ]
     skipped = dict(report.skipped)
-    assert skipped["desert_wire.csv#line 4"].startswith("line 4: malformed CSV row")
-    assert skipped["desert_wire.csv#line 5"] == "line 5: expected 5 fields, found 3"
+    assert skipped["desert_wire.csv#line 4"].startswith("malformed CSV row")
+    assert skipped["desert_wire.csv#line 5"] == "expected 5 fields, found 3"
     docs = store.documents()
     assert (docs["desert_wire.csv#csv-1"].title, docs["desert_wire.csv#csv-1"].date) == (
         "Vaccination campaign starts in rural Deir ez-Zor",

@@ -146,7 +146,7 @@ def _sniff_encoding(sample: bytes) -> str:
 
 
 def _bad(line: int, reason: str) -> Item:
-    return Item(key=f"line {line}", problem=f"line {line}: {reason}")
+    return Item(key=f"line {line}", problem=reason)  # the doc id carries the line number
 
 
 def _lookup(row: dict[str, Any], name: str) -> Any:
