@@ -63,12 +63,55 @@ class ChunkSettings(_Section):
     encoding: str = Field("cl100k_base", description="tiktoken encoding used to count tokens.")
 
 
+class DumpFields(_Section):
+    """Which field of a JSONL/CSV dump row holds what. Unset: the first of the usual names
+    present in the row (see rag/ingest/dumps.py); names match case-insensitively, and a
+    dotted name reaches into nested JSON objects (source.name)."""
+
+    text: str | None = Field(
+        None, description="Article text (default: text, content, body, article, maintext)."
+    )
+    title: str | None = Field(None, description="Headline (default: title, headline).")
+    date: str | None = Field(
+        None,
+        description="Publication date (default: date, published, published_at, pubDate, "
+        "date_publish, publish_date).",
+    )
+    url: str | None = Field(None, description="Address of the article (default: url, link).")
+    outlet: str | None = Field(
+        None, description="Outlet name (default: outlet, source, site, source_domain)."
+    )
+    id: str | None = Field(
+        None,
+        description="Stable record id, part of the doc id (default: id, guid, uuid; else "
+        "the line number).",
+    )
+    author: str | None = Field(None, description="Author (default: author, authors, byline).")
+    updated: str | None = Field(
+        None,
+        description="Last update date (default: updated, modified, updated_at, date_modify).",
+    )
+
+
 class IngestSettings(_Section):
     max_file_mb: float = Field(
-        10.0, gt=0, description="Files larger than this are skipped with a message."
+        10.0,
+        gt=0,
+        description="Files larger than this are skipped with a message; in streamed "
+        "containers (WARC, JSONL, CSV), records larger than this.",
     )
     extensions: tuple[str, ...] = Field(
-        (".txt", ".md", ".html", ".htm", ".pdf"), description="File types read by ingest."
+        (
+            *(".txt", ".md", ".html", ".htm", ".pdf"),
+            *(".warc", ".warc.gz", ".xml", ".rss", ".atom"),
+            *(".jsonl", ".ndjson", ".jsonl.gz", ".csv", ".tsv"),
+        ),
+        description="File name endings read by ingest (saved pages, documents, web archives, "
+        "feeds and dataset dumps).",
+    )
+    fields: DumpFields = Field(
+        default_factory=DumpFields,
+        description="Field mapping of JSONL/CSV dumps (rag ingest --field text=body).",
     )
 
 

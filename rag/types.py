@@ -1,6 +1,8 @@
 """Records passed between pipeline stages. Offsets are character offsets (Python str indices)
-into a document's original text: the decoded file for .txt/.md, the extracted text for
-.html/.pdf. That text is kept in the store so every quote can be checked against it."""
+into a document's original text: the decoded file for .txt/.md, the headline and extracted
+main text of a web page (.html, a WARC record) or feed entry, the text field of a dump row,
+the text layer of a PDF. That text is kept in the store so every quote can be checked
+against it."""
 
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ class Chunk(BaseModel):
     """A passage of whole sentences from one section of one document."""
 
     chunk_id: str = Field(description="Stable id: doc id, content hash and position.")
-    doc_id: str = Field(description="Path of the source relative to the ingested root.")
+    doc_id: str = Field(
+        description="Path of the source relative to the ingested root; for a record of a "
+        "container file (WARC, feed, dump) '<path>#<record key>'."
+    )
     text: str = Field(description="Cleaned passage text.")
     start: int = Field(description="Start offset of the passage in the original text.")
     end: int = Field(description="End offset (exclusive) in the original text.")
@@ -22,6 +27,7 @@ class Chunk(BaseModel):
     section: str = Field("main", description="'main' or 'read_also' (an embedded article).")
     language: str = Field("ar", description="Detected language of the passage.")
     index: int = Field(0, description="Position of the chunk in its document.")
+    url: str = Field("", description="Address of the source page, '' when unknown.")
 
 
 class Passage(Chunk):
@@ -44,3 +50,8 @@ class DocumentInfo(BaseModel):
     encoding: str = ""
     chunks: int = 0
     path: str = ""
+    # Stated by the source (page markup, feed entry, dump fields); '' when it does not say.
+    url: str = ""
+    author: str = ""
+    updated: str = ""  # ISO date of the last update, when the source states another one
+    format: str = ""  # text, html, pdf, warc, feed, jsonl or csv; '' in older stores

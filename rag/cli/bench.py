@@ -244,3 +244,39 @@ def bench_concurrency(
         out.print(escape(to_markdown(result)))
 
     run_command(body)
+
+
+@bench_app.command("formats")
+def bench_formats(
+    pages: Annotated[
+        int, typer.Option("--pages", help="Pages in the generated WARC (0: skip the speed run).")
+    ] = 1000,
+    repeat: Annotated[
+        int,
+        typer.Option(
+            "--repeat", min=1, help="Alternating runs per input; the fastest of each counts."
+        ),
+    ] = 1,
+    fixtures: Annotated[
+        Path | None,
+        typer.Option("--fixtures", help="HTML pages with truth.json (default: the test fixtures)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Saved-page extraction quality (current vs earlier reader) and WARC vs .txt ingest speed."""
+
+    def body() -> None:
+        from rag.bench.formats import HTML_FIXTURES, html_quality, ingest_speed, to_markdown
+        from rag.settings import load_settings
+
+        quality = html_quality(fixtures or HTML_FIXTURES)
+        speed = None
+        if pages > 0:
+            err.print(f"ingesting {pages} pages as .txt and as one WARC.GZ, {repeat}× each …")
+            speed = ingest_speed(load_settings(), pages, repeat=repeat)
+        if as_json:
+            out.print_json(json.dumps({"quality": quality, "speed": speed}, ensure_ascii=False))
+            return
+        out.print(escape(to_markdown(quality, speed)))
+
+    run_command(body)

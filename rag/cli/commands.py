@@ -29,11 +29,24 @@ def ingest(
     path: Annotated[Path, typer.Argument(help="A file or a folder (read recursively).")],
     store: StoreOpt = None,
     prune: Annotated[
-        bool, typer.Option("--prune", help="Remove documents whose files are gone.")
+        bool,
+        typer.Option(
+            "--prune",
+            help="Remove documents whose files are gone, and records gone from a container.",
+        ),
     ] = False,
+    field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            help="JSONL/CSV field mapping ROLE=NAME, repeatable: text, title, date, url, "
+            "outlet, id, author, updated (e.g. --field text=body --field date=published).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Add a file or folder of articles (.txt .md .html .pdf) to the archive."""
+    """Add a file or folder to the archive: articles (.txt .md .pdf), saved pages (.html),
+    web archives (.warc .warc.gz), feeds (.rss .atom .xml) and dumps (.jsonl .csv .tsv)."""
 
     def body() -> None:
         from rag.index.embed import build_embedder
@@ -41,6 +54,7 @@ def ingest(
         from rag.ingest.run import ingest as run_ingest
 
         settings = cli_settings(store)
+        _set_fields(settings, field or [])
         embedder = build_embedder(settings.embed)
         st = Store.open(settings.store, embedder, create=True)
         with Progress(
@@ -69,7 +83,8 @@ def ingest(
             out.print_json(json.dumps(report.__dict__, ensure_ascii=False))
             return
         out.print(
-            f"files seen {report.files_seen}, added {len(report.added)}, "
+            f"files seen {report.files_seen} ({report.documents_seen} documents), "
+            f"added {len(report.added)}, "
             f"updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
             f"removed {len(report.removed)}, skipped {len(report.skipped)}; "
             f"chunks written {report.chunks_written}; {report.seconds:.1f} s"
@@ -78,11 +93,28 @@ def ingest(
             out.print(f"  decoded {escape(doc_id)} as {encoding}")
         for doc_id, reason in report.skipped:
             out.print(f"  skipped {escape(doc_id)}: {escape(reason)}")
+        for container, counts in sorted(report.records_skipped.items()):
+            listed = ", ".join(f"{n} {escape(why)}" for why, n in sorted(counts.items()))
+            out.print(f"  records without a document in {escape(container)}: {listed}")
         if report.recovered:
             out.print(f"  repaired after an interrupted run: {', '.join(report.recovered)}")
         out.print(f"store: {settings.store.server_url or settings.store.path}")
 
     run_command(body)
+
+
+def _set_fields(settings, pairs: list[str]) -> None:
+    """Apply --field ROLE=NAME options to the dump field mapping."""
+    fields = settings.ingest.fields
+    for pair in pairs:
+        role, sep, name = pair.partition("=")
+        role, name = role.strip(), name.strip()
+        if not sep or not name:
+            raise InputError(f"--field: expected ROLE=NAME, got '{pair}'")
+        if role not in type(fields).model_fields:
+            roles = ", ".join(type(fields).model_fields)
+            raise InputError(f"--field: unknown role '{role}' (one of {roles})")
+        setattr(fields, role, name)
 
 
 @app.command()

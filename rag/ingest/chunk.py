@@ -71,6 +71,7 @@ def chunk_document(
     title: str,
     outlet: str,
     content_hash: str,
+    url: str = "",
 ) -> list[Chunk]:
     """Chunks of whole sentences up to the token budget, with a small overlap, never crossing
     a section (an embedded «اقرأ أيضاً» article has its own date) or a removed stretch."""
@@ -101,6 +102,7 @@ def chunk_document(
                     outlet,
                     content_hash,
                     len(chunks),
+                    url,
                 )
             )
             if j >= len(sentences):
@@ -124,6 +126,7 @@ def _make_chunk(
     outlet: str,
     content_hash: str,
     index: int,
+    url: str = "",
 ) -> Chunk:
     section = clean.sections[si]
     ostart, oend = clean.to_original(start, end)
@@ -147,4 +150,5 @@ def _make_chunk(
         section=section.kind,
         language=detect_language(text),
         index=index,
+        url=url,
     )

@@ -1,4 +1,7 @@
-"""Ingestion: read files, decode, clean, chunk, embed and write them, incrementally."""
+"""Ingestion: read files, decode, clean, chunk, embed and write them, incrementally.
+
+A file is one document, or for a container (web archive, feed, dataset dump) many: each
+document is added, replaced or skipped on its own content hash (rag.ingest.sources)."""
 
 from __future__ import annotations
 
@@ -17,7 +20,10 @@ from rag.index.embed import BackgroundEmbedder, Embedder, EmbedQueue
 from rag.index.store import Store
 from rag.ingest.chunk import chunk_document
 from rag.ingest.clean import clean
-from rag.ingest.read import SkipFile, read_bytes, to_text
+from rag.ingest.items import Item
+from rag.ingest.meta import DocMeta, apply_meta
+from rag.ingest.read import SkipFile
+from rag.ingest.sources import Source
 from rag.settings import ChunkSettings, IngestSettings
 from rag.text import detect_language
 from rag.types import Chunk, DocumentInfo
@@ -55,6 +61,9 @@ class IngestReport:
         default_factory=dict
     )  # doc id → encoding, for files that were not plain UTF-8
     chunks_written: int = 0
+    documents_seen: int = 0  # documents in the files seen (a container holds many)
+    # Container records that are no document, by container and reason (a WARC's requests)
+    records_skipped: dict[str, dict[str, int]] = field(default_factory=dict)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -63,13 +72,14 @@ def discover(path: Path, extensions: Iterable[str]) -> tuple[Path, list[Path]]:
     """(root, files): the folder doc ids are relative to, and the supported files under it."""
     if not path.exists():
         raise InputError(f"no such file or folder: {path}")
-    exts = {e.lower() for e in extensions}
+    exts = tuple(e.lower() for e in extensions)
     if path.is_file():
         return path.parent, [path]
     files = sorted(
         p
         for p in path.rglob("*")
-        if p.is_file() and p.suffix.lower() in exts and not p.name.startswith(".")
+        # Endings, not suffixes: ".warc.gz" is one.
+        if p.is_file() and p.name.lower().endswith(exts) and not p.name.startswith(".")
     )
     if not files:
         raise InputError(f"no {'/'.join(sorted(exts))} files under {path}")
@@ -84,16 +94,26 @@ def content_hash(data: bytes, chunking: ChunkSettings) -> str:
 
 
 def parse(
-    doc_id: str, path: Path, text: str, encoding: str, chash: str, chunking: ChunkSettings
+    doc_id: str,
+    path: Path,
+    text: str,
+    encoding: str,
+    chash: str,
+    chunking: ChunkSettings,
+    meta: DocMeta | None = None,
+    fmt: str = "",
 ) -> Parsed:
-    """Clean and chunk one document."""
+    """Clean and chunk one document; `meta` is what its source states (it outranks what the
+    cleaner finds in the text)."""
     cleaned = clean(text)
     if not cleaned.text.strip():
         raise SkipFile("no article text left after cleaning")
+    meta = meta or DocMeta()
+    cleaned = apply_meta(cleaned, meta)
     title = cleaned.title or _first_words(cleaned.text)
     outlet = cleaned.outlet or ""
     chunks = chunk_document(
-        doc_id, cleaned, chunking, title=title, outlet=outlet, content_hash=chash
+        doc_id, cleaned, chunking, title=title, outlet=outlet, content_hash=chash, url=meta.url
     )
     info = DocumentInfo(
         doc_id=doc_id,
@@ -105,8 +125,20 @@ def parse(
         encoding=encoding,
         chunks=len(chunks),
         path=str(path),
+        url=meta.url,
+        author=meta.author,
+        updated=meta.updated,
+        format=fmt,
     )
     return Parsed(doc_id, path, text, encoding, chash, chunks, info)
+
+
+def _summary(statuses: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for status in statuses:
+        word = status.split(" ", 1)[0].rstrip(":")
+        counts[word] = counts.get(word, 0) + 1
+    return f"{len(statuses)} documents: " + ", ".join(f"{n} {w}" for w, n in counts.items())
 
 
 def _first_words(text: str, n: int = 12) -> str:
@@ -235,38 +267,72 @@ def ingest(
         timings["embed"] += time.perf_counter() - t0
         write(batch, vectors)
 
+    def take(item: Item, doc_id: str, path: Path, more_to_come: bool) -> str:
+        """Add, replace or skip one document; returns its status."""
+        seen.add(doc_id)
+        report.documents_seen += 1
+        if item.problem:
+            report.skipped.append((doc_id, item.problem))
+            return f"skipped: {item.problem}"
+        t0 = time.perf_counter()
+        parsed: Parsed | None = None
+        try:
+            chash = content_hash(item.fingerprint, chunking)
+            # Unchanged documents are recognised from their bytes, before any decoding.
+            if doc_id in known and known[doc_id].content_hash == chash:
+                report.unchanged.append(doc_id)
+                status = "unchanged"
+            else:
+                assert item.load is not None
+                loaded = item.load()
+                if loaded.encoding not in ("utf-8", "pdf"):
+                    report.decoded[doc_id] = loaded.encoding
+                parsed = parse(
+                    doc_id,
+                    path,
+                    loaded.text,
+                    loaded.encoding,
+                    chash,
+                    chunking,
+                    meta=loaded.meta,
+                    fmt=loaded.format,
+                )
+                status = f"{'updated' if doc_id in known else 'added'} ({loaded.encoding})"
+        except SkipFile as exc:
+            report.skipped.append((doc_id, str(exc)))
+            status = f"skipped: {exc}"
+        t1 = time.perf_counter()
+        timings["read_clean_chunk"] += t1 - t0
+        if parsed is not None:
+            pending.append(parsed)
+            words.add(store.stage_lexical(parsed.chunks))
+            timings["bm25"] += time.perf_counter() - t1
+        if sum(len(p.chunks) for p in pending) >= _EMBED_BATCH:
+            flush(more_to_come=more_to_come)
+        drain(_IN_FLIGHT)
+        return status
+
     try:
         with store.batch():
             for n, file in enumerate(files, 1):
-                doc_id = file.relative_to(root).as_posix()
-                seen.add(doc_id)
-                t0 = time.perf_counter()
-                parsed: Parsed | None = None
+                source = Source(file, file.relative_to(root).as_posix(), ingest_settings, max_bytes)
+                seen.add(source.doc_id)
+                statuses: list[str] = []
                 try:
-                    data = read_bytes(file, max_bytes)
-                    chash = content_hash(data, chunking)
-                    # Unchanged files are recognised from their bytes, before any decoding.
-                    if doc_id in known and known[doc_id].content_hash == chash:
-                        report.unchanged.append(doc_id)
-                        status = "unchanged"
-                    else:
-                        text, encoding = to_text(file, data)
-                        if encoding not in ("utf-8", "pdf"):
-                            report.decoded[doc_id] = encoding
-                        parsed = parse(doc_id, file, text, encoding, chash, chunking)
-                        status = f"{'updated' if doc_id in known else 'added'} ({encoding})"
+                    for item in source:
+                        # A container may hold more documents after this one.
+                        more = n < len(files) or source.container
+                        statuses.append(take(item, source.item_doc_id(item), file, more))
+                    status = statuses[0] if not source.container and statuses else ""
+                    if source.container:
+                        status = _summary(statuses)
                 except SkipFile as exc:
-                    report.skipped.append((doc_id, str(exc)))
+                    # A container that cannot be read (on) keeps its stored documents.
+                    seen.update(d for d in known if source.owns(d))
+                    report.skipped.append((source.doc_id, str(exc)))
                     status = f"skipped: {exc}"
-                t1 = time.perf_counter()
-                timings["read_clean_chunk"] += t1 - t0
-                if parsed is not None:
-                    pending.append(parsed)
-                    words.add(store.stage_lexical(parsed.chunks))
-                    timings["bm25"] += time.perf_counter() - t1
-                if sum(len(p.chunks) for p in pending) >= _EMBED_BATCH:
-                    flush(more_to_come=n < len(files))
-                drain(_IN_FLIGHT)
+                if source.skipped:
+                    report.records_skipped[source.doc_id] = dict(source.skipped)
                 if on_file:
                     on_file(file, status)
             flush(more_to_come=False)

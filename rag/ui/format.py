@@ -370,8 +370,8 @@ def safe_upload_name(name: str, extensions: Iterable[str]) -> str:
     if len(base.encode()) > _MAX_NAME_BYTES:
         raise InputError(f"{shown[:40]}…: file name too long")
     allowed = sorted({e.lower() for e in extensions})
-    suffix = ("." + base.rsplit(".", 1)[-1].lower()) if "." in base else ""
-    if suffix not in allowed:
+    # Endings, not the last suffix: ".warc.gz" is one type.
+    if not base.lower().endswith(tuple(allowed)):
         raise InputError(f"{base}: file type not allowed (allowed: {' '.join(allowed)})")
     return base
 
