@@ -233,6 +233,14 @@ class AnswerSettings(_Section):
         description="Extractive backend: a second or third sentence is quoted only when it "
         "scores within this margin of the best one.",
     )
+    conflict_margin: float = Field(
+        0.35,
+        ge=0,
+        le=2,
+        description="Extractive backend, number and date questions: a sentence from another "
+        "source giving another figure or date is shown beside the best one when it scores "
+        "within this margin of it (disagreeing sources side by side).",
+    )
     passages: int = Field(
         8, ge=1, le=50, description="Passages retrieved to answer a question (rag ask --k)."
     )
@@ -245,11 +253,12 @@ class AnswerSettings(_Section):
         "similarity if higher.",
     )
     min_support_cross: float = Field(
-        0.5,
+        0.55,
         ge=0,
         le=1,
         description="Embedding similarity a quote in another language than the claim (an "
-        "English claim citing an Arabic sentence) must reach to count as verified.",
+        "English claim citing an Arabic sentence), or one of its clauses, must reach to count "
+        "as verified.",
     )
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Directory of prompt files.")
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
 from rag.ingest.dates import months_named
-from rag.text import content_words, detect_language, normalize_arabic
+from rag.text import content_words, normalize_arabic
 from rag.types import Passage
 
 _IGNORED = re.compile(
@@ -135,21 +134,19 @@ def facts_agree(claim: str, quote: str) -> bool:
     return numbers(claim) <= numbers(quote) and months_named(claim) <= months_named(quote)
 
 
-def support_score(
-    claim: str,
-    quote: str,
-    similarity: Callable[[str, str], float] | None = None,
-) -> float:
-    """How well `quote` supports `claim`, in [0, 1]; 0 when the claim names a number or a
-    month the quote lacks.
+_CLAUSE = re.compile(r"\s*[،,؛;:]\s+|\s+(?=و[^\s]{3,})|\s+[-–—]\s+")
 
-    Same language: lexical overlap of content words, or the embedding similarity if higher.
-    Across languages (an English claim translated from an Arabic quote) overlap fails, so the
-    multilingual embedding similarity is used alone."""
-    if not facts_agree(claim, quote):
-        return 0.0
-    if similarity is None:
-        return lexical_support(claim, quote)
-    if detect_language(claim) != detect_language(quote):
-        return similarity(claim, quote)
-    return max(lexical_support(claim, quote), similarity(claim, quote))
+
+def clauses(quote: str, min_words: int = 4) -> list[str]:
+    """The quote, then its clauses and pairs of neighbouring clauses. A claim translated from
+    one clause of a long Arabic sentence is far closer to that clause than to the whole
+    sentence in embedding space; comparing it with every window keeps similarity honest
+    about what the quote says."""
+    parts = [p for p in _CLAUSE.split(quote) if p.strip()]
+    windows = [quote]
+    for i in range(len(parts)):
+        for j in (i + 1, i + 2):
+            text = " ".join(parts[i:j])
+            if j <= len(parts) and len(text.split()) >= min_words and text not in windows:
+                windows.append(text)
+    return windows

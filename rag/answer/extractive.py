@@ -19,10 +19,17 @@ from rag.answer.evidence import (
     question_type,
     score_sentences,
 )
+from rag.ingest.dates import months_named
 from rag.settings import Settings
-from rag.text import content_words, detect_language
+from rag.text import content_words, detect_language, normalize_arabic
 from rag.types import Passage
 
+_MAX_SIDES = 4  # sentences an extractive answer shows when sources disagree
+_MONTH_NAMES = (
+    "يناير|فبراير|مارس|أبريل|ابريل|مايو|يونيو|يوليو|أغسطس|اغسطس|سبتمبر|أكتوبر|اكتوبر|نوفمبر|"
+    "ديسمبر|كانون|شباط|آذار|اذار|نيسان|أيار|ايار|حزيران|تموز|آب|أيلول|ايلول|تشرين|january|"
+    "february|march|april|may|june|july|august|september|october|november|december"
+)
 ABSTAIN = {
     "ar": "لا تتضمن الوثائق المتاحة إجابة عن هذا السؤال.",
     "en": "The documents don't contain an answer to this question.",
@@ -137,6 +144,8 @@ class ExtractiveAnswerer:
             return base  # the best evidence is too weak: say so rather than guess
         a = self._settings.answer
         picked = _pick_sentences(scored, a.max_sentences, a.extra_margin)
+        if kind in ("number", "date"):
+            picked = _other_sides(picked, scored, passages, kind, a.conflict_margin)
         citations, lines = [], []
         for marker, (score, pi, s, e, quote) in enumerate(picked, 1):
             p = passages[pi]
@@ -163,6 +172,54 @@ def _pick_sentences(
         if not any(jaccard(words, content_words(p[4])) > 0.5 for p in picked):
             picked.append(item)
     return picked
+
+
+_YEAR_CUE = re.compile(
+    rf"(?:{normalize_arabic('عام|العام|عامي|لعامي|سنة|منذ|حتى|' + _MONTH_NAMES)}"
+    r"|year|in|since|until|by)\W{0,3}و?$",
+    re.I,
+)
+
+
+def _values(quote: str, kind: str) -> set[str]:
+    """What a sentence says for a number or date question: its figures (years left out of
+    number questions: a number right after «عام», "in", a month…), or its years and months."""
+    text = normalize_arabic(quote)
+    years, figures = set(), set()
+    for m in re.finditer(r"\d+(?:[.,]\d+)*", text):
+        value = m.group().replace(",", "").replace(".", "")
+        is_year = re.fullmatch(r"(19|20)\d\d", value) and _YEAR_CUE.search(text[: m.start()])
+        (years if is_year else figures).add(value)
+    if kind == "number":
+        return figures
+    return years | {f"m{n}" for n in months_named(quote)}
+
+
+def _other_sides(
+    picked: list[tuple[float, int, int, int, str]],
+    scored: list[tuple[float, int, int, int, str]],
+    passages: Sequence[Passage],
+    kind: str,
+    margin: float,
+) -> list[tuple[float, int, int, int, str]]:
+    """Add the best sentence giving each other value for what the question asks (a figure, a
+    date), so disagreeing sources (or one source reporting two figures) are shown side by
+    side rather than one of them silently; newest dated source first, undated last."""
+    if not picked:
+        return picked
+    covered = set().union(*(_values(q[4], kind) for q in picked))
+    out = list(picked)
+    for item in scored:
+        if len(out) >= _MAX_SIDES or item[0] < picked[0][0] - margin:
+            break
+        values = _values(item[4], kind)
+        if item not in out and values and not values <= covered:
+            out.append(item)
+            covered |= values
+    if len(out) == len(picked):
+        return picked
+    # Newest dated first, undated last; a stable sort keeps the score order within a date.
+    return sorted(out, key=lambda q: passages[q[1]].date or "0", reverse=True)
 
 
 def _source_label(p: Passage, lang: str) -> str:

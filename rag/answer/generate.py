@@ -23,7 +23,7 @@ from rag.answer.protocol import (
     parse_reply,
     response_format,
 )
-from rag.answer.verify import SupportBar, verify_claims
+from rag.answer.verify import SupportCheck, verify_claims
 from rag.errors import LLMError
 from rag.settings import Settings
 from rag.text import detect_language, in_language, token_counter
@@ -129,13 +129,10 @@ class LLMAnswerer:
         }
         t = time.perf_counter()
         a = self._settings.answer
-        verified = verify_claims(
-            draft.claims,
-            evidence,
-            passages,
-            self._similarity,
-            SupportBar(a.min_support, a.min_support_cross),
+        check = SupportCheck(
+            question, self._embed, self._expand, same=a.min_support, cross=a.min_support_cross
         )
+        verified = verify_claims(draft.claims, evidence, passages, check)
         result.timings.verify_ms = round((time.perf_counter() - t) * 1000, 1)
         result.dropped_citations = verified.dropped
         result.unsupported = verified.unsupported
@@ -167,7 +164,3 @@ class LLMAnswerer:
         if not view.raw.strip():
             raise LLMError("the LLM endpoint returned an empty or malformed reply")
         return parse_reply(view.raw)
-
-    def _similarity(self, a: str, b: str) -> float:
-        vectors = self._embed([a, b])
-        return float(np.dot(vectors[0], vectors[1]))

@@ -162,7 +162,8 @@ def _from_json(data: Any, raw: str) -> Draft:
             continue
         text = next((item[k] for k in _TEXT_KEYS if isinstance(item.get(k), str)), "")
         inline = [d for m in _MARKERS.finditer(text) for d in re.findall(r"\d+", m.group())]
-        text = _MARKERS.sub("", text).strip()
+        # Small models sometimes leak JSON syntax into the value ("… 2025.}").
+        text = _MARKERS.sub("", text).strip().strip("{}[] ").strip()
         if text and NO_ANSWER not in text:
             ids = _ids(item.get("support")) + [int(d) for d in inline]
             claims.append(Claim(text, list(dict.fromkeys(ids))))
