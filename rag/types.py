@@ -28,6 +28,11 @@ class Chunk(BaseModel):
     language: str = Field("ar", description="Detected language of the passage.")
     index: int = Field(0, description="Position of the chunk in its document.")
     url: str = Field("", description="Address of the source page, '' when unknown.")
+    instructions: list[tuple[int, int]] | None = Field(
+        None,
+        description="Spans (in `text`) of sentences addressed to an AI assistant, found at "
+        "ingest; never answer evidence. None: written before this check existed.",
+    )
 
 
 class Passage(Chunk):

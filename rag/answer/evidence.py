@@ -92,6 +92,7 @@ class SentenceIndex:
                     and len(sentence.split()) >= _MIN_WORDS
                     and not sentence.endswith(("?", "؟"))
                     and not looks_like_instruction(sentence)
+                    and not any(a < e and s < b for a, b in p.instructions or ())
                 ):
                     self.items.append((pi, span[0], span[1], original[span[0] : span[1]]))
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 
 from rag.ingest.clean import CleanDoc
+from rag.ingest.instructions import instruction_spans
 from rag.settings import ChunkSettings
 from rag.text import append_trimmed, detect_language, split_sentences, token_counter
 from rag.types import Chunk
@@ -151,4 +152,5 @@ def _make_chunk(
         language=detect_language(text),
         index=index,
         url=url,
+        instructions=instruction_spans(text),
     )

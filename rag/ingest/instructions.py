@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from rag.text import split_sentences
+
 _EN = [
     # "ignore/disregard/forget (all) (the) previous/prior/above instructions|prompts|rules"
     r"\b(ignore|disregard|forget|override)\s+(all\s+|any\s+)?(the\s+|your\s+)?"
@@ -44,3 +46,8 @@ _PATTERNS = [re.compile(p, re.I) for p in [*_EN, _ROLE_TAGS, *_AR]]
 def looks_like_instruction(text: str) -> bool:
     """Whether `text` speaks to an AI assistant (an instruction planted in a document)."""
     return any(p.search(text) for p in _PATTERNS)
+
+
+def instruction_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences of `text` that speak to an AI assistant."""
+    return [(s, e) for s, e in split_sentences(text) if looks_like_instruction(text[s:e])]

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 from rag.answer.cite import Citation, locate
 from rag.answer.extractive import Answer, date_label
 from rag.errors import InputError
+from rag.ingest.instructions import instruction_spans
 from rag.text import detect_language
 from rag.types import Passage
 
@@ -37,6 +38,8 @@ LABELS = {
         "unsupported": "Not backed by a verified quote:",
         "fallback": "The LLM was not used ({reason}); this answer comes from the extractive "
         "backend.",
+        "instructions": "This source contains text addressed to an AI assistant (such as "
+        '"ignore previous instructions"); it was treated as data and never used as evidence.',
         "revised": "What appeared while the model was writing was its unchecked draft; this is "
         "the verified answer.",
         "searched": "Searched for",
@@ -58,6 +61,8 @@ LABELS = {
         "dropped": "حُذف {n} من الاستشهادات لتعذر التحقق منها في الوثائق.",
         "unsupported": "جمل بلا اقتباس موثق:",
         "fallback": "لم يُستخدم النموذج اللغوي ({reason})؛ هذه الإجابة من الأسلوب الاستخراجي.",
+        "instructions": "يتضمن هذا المصدر نصا موجها إلى مساعد ذكاء اصطناعي (مثل «تجاهل التعليمات "
+        "السابقة»)؛ عومل على أنه بيانات ولم يُستخدم دليلا.",
         "revised": "ما ظهر أثناء الكتابة كان مسودة النموذج قبل التحقق؛ هذه هي الإجابة الموثقة.",
         "searched": "بحثنا عن",
         "backend": "الأسلوب",
@@ -234,7 +239,12 @@ def _card(
     body: str,
     text_dir: str,
     lab: Mapping[str, str],
+    flagged: bool = False,
 ) -> str:
+    note = escape(lab["instructions"])
+    warning = (
+        f'<div class="src-warning" role="note" dir="{lab["dir"]}">⚠ {note}</div>' if flagged else ""
+    )
     return (
         f'<article class="src-card" id="{anchor}" dir="{text_dir}" lang="{_lang(text_dir)}">'
         f'<div class="src-head"><span class="src-n">{number}</span> '
@@ -246,7 +256,7 @@ def _card(
         f"<bdi>{escape(date or lab['undated'])}</bdi></span> · "
         f'<span class="src-doc">{escape(lab["doc"])}: <code dir="ltr">{escape(doc_id)}</code>'
         f"</span></div>"
-        f'<blockquote class="src-passage">{body}</blockquote></article>'
+        f'{warning}<blockquote class="src-passage">{body}</blockquote></article>'
     )
 
 
@@ -264,6 +274,7 @@ def citation_card(c: Citation, turn: int | None, language: str) -> str:
         body=highlight(text, c.quote),
         text_dir=direction(text),
         lab=labels(language),
+        flagged=bool(instruction_spans(text)),
     )
 
 
@@ -278,6 +289,7 @@ def passage_card(p: Passage, rank: int, turn: int | None, language: str) -> str:
         doc_id=p.doc_id,
         body=escape(p.text),
         text_dir=direction(p.text),
+        flagged=bool(p.instructions or instruction_spans(p.text)),
         lab=labels(language),
     )
 

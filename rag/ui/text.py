@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.extractive import Answer
+from rag.ingest.instructions import instruction_spans
 
 _LABELS = {
     "ar": {
@@ -14,6 +15,7 @@ _LABELS = {
         "dropped": "استشهادات حُذفت لتعذر التحقق منها",
         "fallback": "تعذر استخدام النموذج",
         "revised": "الإجابة بعد التحقق (تختلف عن المسودة أعلاه):",
+        "instructions": "تحذير: نص موجه إلى مساعد ذكاء اصطناعي، لم يُستخدم دليلا",
     },
     "en": {
         "sources": "Sources",
@@ -22,6 +24,7 @@ _LABELS = {
         "dropped": "citations dropped as unverifiable",
         "fallback": "LLM not used",
         "revised": "Verified answer (differs from the draft above):",
+        "instructions": "warning: holds text addressed to an AI assistant, not used as evidence",
     },
 }
 
@@ -40,10 +43,14 @@ def render_answer_text(answer: Answer, *, show_answer: bool = True) -> str:
                 f"— {c.doc_id} @{c.start}-{c.end}"
             )
             lines.append(f"    «{' '.join(c.quote.split())}»")
+            if instruction_spans(c.passage):
+                lines.append(f"    ⚠ {labels['instructions']}")
     elif answer.abstained and answer.sources:
         lines.append(f"{labels['closest']}:")
         for i, p in enumerate(answer.sources[:3], 1):
             lines.append(f"  {i}. {p.title} — {p.date or labels['undated']} — {p.doc_id}")
+            if p.instructions or instruction_spans(p.text):
+                lines.append(f"     ⚠ {labels['instructions']}")
     if answer.dropped_citations:
         lines.append(f"({answer.dropped_citations} {labels['dropped']})")
     return "\n".join(lines).rstrip()
