@@ -253,7 +253,7 @@ class AnswerSettings(_Section):
         "similarity if higher.",
     )
     min_support_cross: float = Field(
-        0.55,
+        0.5,
         ge=0,
         le=1,
         description="Embedding similarity a quote in another language than the claim (an "
