@@ -28,3 +28,18 @@ class EmbedError(RagError):
 
 class LLMError(RagError):
     """The LLM endpoint failed: unreachable, timed out, refused, or answered garbage."""
+
+
+class StoreBusyError(StoreError):
+    """Another process is writing to the store and the caller chose not to wait."""
+
+
+class StoreDamagedError(StoreError):
+    """A part of the store is damaged (a file truncated or garbled, an index unreadable).
+    The message names the part and says to run `rag repair`."""
+
+    def __init__(self, part: str, detail: str, store: str = "") -> None:
+        self.part = part
+        self.detail = detail
+        where = f" --store {store}" if store else ""
+        super().__init__(f"the store is damaged: {part} ({detail}); run `rag repair{where}`")

@@ -12,7 +12,17 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from rag.cli.bench import bench_app
-from rag.cli.shared import JsonOpt, StoreOpt, cli_settings, date_option, err, out, run_command
+from rag.cli.shared import (
+    JsonOpt,
+    StoreOpt,
+    cli_settings,
+    date_option,
+    err,
+    out,
+    print_notices,
+    run_command,
+)
+from rag.cli.store import NoWaitOpt, check, repair
 from rag.errors import InputError
 
 app = typer.Typer(
@@ -22,6 +32,8 @@ app = typer.Typer(
     help="Bilingual (Arabic/English) question answering over news archives.",
 )
 app.add_typer(bench_app, name="bench")
+app.command()(check)
+app.command()(repair)
 
 
 @app.command()
@@ -31,6 +43,7 @@ def ingest(
     prune: Annotated[
         bool, typer.Option("--prune", help="Remove documents whose files are gone.")
     ] = False,
+    no_wait: NoWaitOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Add a file or folder of articles (.txt .md .html .pdf) to the archive."""
@@ -43,16 +56,19 @@ def ingest(
         settings = cli_settings(store)
         embedder = build_embedder(settings.embed)
         st = Store.open(settings.store, embedder, create=True)
-        with Progress(
-            TextColumn("[bold]ingest"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=err,
-            transient=True,
-            disable=as_json or not err.is_terminal,
-        ) as progress:
+        with (
+            st.writer(wait=not no_wait, on_wait=lambda m: err.print(escape(m))),
+            Progress(
+                TextColumn("[bold]ingest"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                console=err,
+                transient=True,
+                disable=as_json or not err.is_terminal,
+            ) as progress,
+        ):
             task = progress.add_task("", total=None)
             report = run_ingest(
                 path,
@@ -65,6 +81,7 @@ def ingest(
                     task, advance=1, description=f"{f.name}: {status}"
                 ),
             )
+        print_notices(st)
         if as_json:
             out.print_json(json.dumps(report.__dict__, ensure_ascii=False))
             return
@@ -109,7 +126,9 @@ def search(
             until=date_option(until, "--until"),
             sources=tuple(source or ()),
         )
-        passages = open_retriever(settings).search(question, k=k, where=where)
+        retriever = open_retriever(settings)
+        passages = retriever.search(question, k=k, where=where)
+        print_notices(retriever.store)
         if as_json:
             out.print_json(json.dumps([p.model_dump() for p in passages], ensure_ascii=False))
             return
@@ -178,6 +197,7 @@ def ask(
                 out.print(escape(event), end="")
                 streamed = True
         assert final is not None
+        print_notices(pipeline.retriever.store)
         if as_json:
             out.print_json(final.model_dump_json())
             return

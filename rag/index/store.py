@@ -4,10 +4,18 @@ cross-lingual term bridge beside them on local disk.
 
 Write order makes interrupted ingests safe: a document's chunks are written first, then its
 original text, and its registry record last, so a document without a current record is known
-to be incomplete and is removed (`recover`) before the next ingest or search sees it."""
+to be incomplete and is removed (`recover`) before the next ingest or search sees it.
+
+Every write runs in a write session (`writer()`, rag/index/lock.py): one writer process at a
+time, a marker while it runs, a new generation in rag-state.json when it commits. Readers take
+no lock; they see the committed state because the BM25 index is only ever built over
+committed chunks and dense hits outside it are dropped, and a long-lived reader reopens Chroma
+when the generation changes (`refresh`). A session that died is noticed by the next process,
+which checks Chroma's files and repairs before going on (rag/index/integrity.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -19,11 +27,22 @@ from typing import TYPE_CHECKING
 import chromadb
 import numpy as np
 
-from rag.errors import StoreError
+from rag.errors import StoreBusyError, StoreError
 from rag.index.bridge import TermBridge
 from rag.index.chroma import open_collections
 from rag.index.embed import Embedder
+from rag.index.files import restore_interrupted
+from rag.index.integrity import guarded, preflight, recover_if_crashed
 from rag.index.lexical import EncodedChunk, LexicalIndex, chunk_terms
+from rag.index.lock import (
+    WriterLock,
+    clear_marker,
+    crash_point,
+    marker_state,
+    set_marker,
+    state_stamp,
+    write_state,
+)
 from rag.index.records import (
     chroma_where,
     chunk_meta,
@@ -34,6 +53,7 @@ from rag.index.records import (
     to_chunk,
     to_info,
 )
+from rag.index.segments import segment_stamps
 from rag.settings import StoreSettings
 from rag.types import Chunk, DocumentInfo
 
@@ -61,6 +81,7 @@ class Store:
         texts: chromadb.Collection,
         lexical_dir: Path,
         embedder: Embedder,
+        settings: StoreSettings | None = None,
     ) -> None:
         self._client = client
         self._chunks = chunks
@@ -79,14 +100,99 @@ class Store:
         self._dirty = False  # written since the lexical index was last checked
         self._stamp: tuple[int, int, int] | None = None  # the index file we last read/wrote
         self.last_rebuild: dict[str, float] = {}  # seconds per part of the last index update
+        self.settings = settings
+        # The local folder of the archive: Chroma's files (embedded), ours, the lock.
+        self.root = Path(settings.path) if settings else lexical_dir.parent.parent
+        self.embedded = settings is None or not settings.server_url
+        self.writer_lock = WriterLock(self.root)
+        self._generation = state_stamp(self.root)  # the committed state this Store reads
+        self._wrote = False  # in the current write session
+        self.notices: list[str] = []  # repairs done on the way, for the CLI/UI to show
 
     @classmethod
     def open(cls, settings: StoreSettings, embedder: Embedder, *, create: bool = False) -> Store:
-        """Open (or with `create`, create) the archive; refuse one built by another embedder."""
+        """Open (or with `create`, create) the archive; refuse one built by another embedder.
+        Damage to Chroma's files is looked for first (StoreDamagedError), and a write session
+        that died is repaired (rag/index/integrity.py)."""
+        notes = preflight(settings)
         c = open_collections(settings, embedder.name, create)
-        return cls(c.client, c.chunks, c.docs, c.texts, c.lexical_dir, embedder)
+        store = cls(c.client, c.chunks, c.docs, c.texts, c.lexical_dir, embedder, settings)
+        store.notices.extend(notes)
+        recover_if_crashed(store)
+        return store
+
+    # --- write sessions and readers' view ------------------------------------------------
+    @contextlib.contextmanager
+    def writer(
+        self, *, wait: bool = True, on_wait: Callable[[str], None] | None = None
+    ) -> Iterator[None]:
+        """Hold the store's writer lock for the block (re-entrant). The outermost session
+        first repairs what a dead writer left and catches up with other writers' commits;
+        at its end it commits a new generation, or marks the store for recovery when the
+        block raised (even Ctrl-C: Python stops between Chroma calls, never inside one)."""
+        with self.writer_lock.hold(wait=wait, on_wait=on_wait) as outermost:
+            if not outermost:
+                yield
+                return
+            recover_if_crashed(self, locked=True)
+            self.refresh()
+            set_marker(self.root, "writing")
+            self._wrote = False
+            try:
+                yield
+            except BaseException:
+                set_marker(self.root, "interrupted")
+                raise
+            self._commit()
+
+    def _commit(self) -> None:
+        if self._wrote:
+            crash_point("session.commit")
+            write_state(
+                self.root,
+                documents=len(self.documents()),
+                chunks=self.count(),
+                stamps=segment_stamps(self.root) if self.embedded else {},
+            )
+            self._generation = state_stamp(self.root)
+        clear_marker(self.root)
+        self._wrote = False
+
+    def _written(self) -> None:
+        self._wrote = True
+        self._dirty = True
+
+    def refresh(self) -> bool:
+        """Catch up with commits of other processes: reopen Chroma (its in-memory vector
+        index does not see another process's writes: ids it lacks failed with "Error finding
+        id") and forget the loaded indexes. One stat call when nothing changed."""
+        stamp = state_stamp(self.root)
+        if stamp == self._generation and marker_state(self.root) is None:
+            return False
+        with self._lock:
+            if marker_state(self.root) is not None and not self.writer_lock.held:
+                recover_if_crashed(self)
+                stamp = state_stamp(self.root)
+            if stamp == self._generation:
+                return False
+            if self.settings is not None:
+                with contextlib.suppress(AttributeError):
+                    self._client.close()
+                c = open_collections(self.settings, self.embedder.name, False)
+                self._client, self._chunks, self._docs, self._texts = (
+                    c.client,
+                    c.chunks,
+                    c.docs,
+                    c.texts,
+                )
+            self._generation = stamp
+            self._lexical, self._bridge, self._dirty = None, None, True
+            self._staged.clear()
+            self._staged_for = None
+            return True
 
     # --- document registry -------------------------------------------------------------
+    @guarded
     def documents(self) -> dict[str, DocumentInfo]:
         """Every committed document, by id."""
         out: dict[str, DocumentInfo] = {}
@@ -99,6 +205,7 @@ class Store:
                 return out
             offset += _PAGE
 
+    @guarded
     def texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
         """Original texts of the given documents (what citation offsets point into)."""
         if not doc_ids:
@@ -118,7 +225,7 @@ class Store:
         Inside `batch()` the write is buffered and committed with the others."""
         if vectors.shape[0] != len(chunks):
             raise StoreError("internal: one vector per chunk expected")
-        with self._lock:
+        with self.writer(), self._lock:
             if self._buffer is None:
                 self._write([(info, text, list(chunks), vectors)])
                 return
@@ -135,37 +242,43 @@ class Store:
         before an exception are still committed when the block exits, so an interrupted
         ingest keeps what it finished (and write order keeps each document all-or-nothing).
         Queries meanwhile use the lexical index as it was before the batch."""
-        with self._lock:
-            if self._buffer is not None:  # nested: the outer batch commits
-                yield
-                return
-            self._buffer, self._buffer_max = {}, max_chunks
-        try:
-            yield
-        finally:
+        with self.writer():
             with self._lock:
-                pending, self._buffer = list(self._buffer.values()), None
-                if pending:
-                    self._write(pending)
+                if self._buffer is not None:  # nested: the outer batch commits
+                    yield
+                    return
+                self._buffer, self._buffer_max = {}, max_chunks
+            try:
+                yield
+            finally:
+                with self._lock:
+                    pending, self._buffer = list(self._buffer.values()), None
+                    if pending:
+                        self._write(pending)
 
     def _write(self, items: Sequence[tuple[DocumentInfo, str, list[Chunk], np.ndarray]]) -> None:
         doc_ids = [info.doc_id for info, *_ in items]
-        self._dirty = True
+        self._written()
+        crash_point("write.start")
         self._chunks.delete(where={"doc_id": {"$in": doc_ids}})
+        crash_point("write.deleted")
         self.add_chunks(
             [c for _, _, chunks, _ in items for c in chunks],
             np.vstack([vectors for *_, vectors in items]),
         )
+        crash_point("write.chunks")
         self._texts.upsert(
             ids=doc_ids,
             embeddings=[_NO_VECTOR] * len(items),
             metadatas=[{"text": text} for _, text, _, _ in items],
         )
+        crash_point("write.texts")
         self._docs.upsert(
             ids=doc_ids,
             embeddings=[_NO_VECTOR] * len(items),
             metadatas=[info_record(info) for info, *_ in items],
         )
+        crash_point("write.registry")
 
     def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """Write chunks and their vectors, and nothing else (`write_document` also commits
@@ -175,25 +288,32 @@ class Store:
         record layout cost 60% more time per chunk (see rag/records.py)."""
         if not chunks:
             return
-        self._chunks.add(
-            ids=[c.chunk_id for c in chunks],
-            embeddings=np.asarray(vectors, dtype=np.float32),
-            metadatas=[chunk_record(c) for c in chunks],
-        )
+        with self.writer():
+            self._written()
+            self._chunks.add(
+                ids=[c.chunk_id for c in chunks],
+                embeddings=np.asarray(vectors, dtype=np.float32),
+                metadatas=[chunk_record(c) for c in chunks],
+            )
 
     def delete_document(self, doc_id: str) -> None:
         """Remove a document: its record first (so it reads as gone), then its chunks."""
-        with self._lock:
+        with self.writer(), self._lock:
             if self._buffer is not None:
                 self._buffer.pop(doc_id, None)
-            self._dirty = True
+            self._written()
             self._docs.delete(ids=[doc_id])
+            crash_point("delete.record")
             self._chunks.delete(where={"doc_id": doc_id})
             self._texts.delete(ids=[doc_id])
 
     def recover(self) -> list[str]:
         """Delete chunks left by an interrupted write (no record, or an older content hash).
         Returns the affected document ids."""
+        with self.writer():
+            return self._recover()
+
+    def _recover(self) -> list[str]:
         committed = {d.doc_id: d.content_hash[:12] for d in self.documents().values()}
         stale: set[str] = set()
         unparsed: list[str] = []
@@ -212,11 +332,12 @@ class Store:
             if doc_id in committed:
                 self.delete_document(doc_id)
             else:
-                self._dirty = True
+                self._written()
                 self._chunks.delete(where={"doc_id": doc_id})
         # Texts are written just before their records: one without a record is left over.
         text_ids = self._texts.get(include=[])["ids"]
         if orphans := [i for i in text_ids if i not in committed]:
+            self._written()
             self._texts.delete(ids=orphans)
         return sorted(stale)
 
@@ -228,6 +349,7 @@ class Store:
         return digest.hexdigest()
 
     # --- chunks --------------------------------------------------------------------------
+    @guarded
     def count(self) -> int:
         return self._chunks.count()
 
@@ -239,6 +361,7 @@ class Store:
                 return False
         return self.count() == 0
 
+    @guarded
     def chunk_ids(self) -> list[str]:
         """Ids of every chunk in the archive."""
         ids: list[str] = []
@@ -248,6 +371,7 @@ class Store:
             if len(page) < _PAGE:
                 return ids
 
+    @guarded
     def chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
         """Chunks by id."""
         if not ids:
@@ -258,6 +382,7 @@ class Store:
             for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         }
 
+    @guarded
     def chunks_with_vectors(
         self, ids: Sequence[str]
     ) -> tuple[dict[str, Chunk], dict[str, np.ndarray]]:
@@ -271,6 +396,7 @@ class Store:
             vectors[chunk_id] = np.asarray(got["embeddings"][i], dtype=np.float32)
         return chunks, vectors
 
+    @guarded
     def dense_ids(
         self, vector: np.ndarray, k: int, where: MetadataFilters | None
     ) -> list[tuple[str, float]]:
@@ -298,7 +424,8 @@ class Store:
         return st.st_ino, st.st_mtime_ns, st.st_size
 
     def lexical(self) -> LexicalIndex:
-        """The BM25 index, loaded from disk or rebuilt when stale (e.g. after a crash).
+        """The BM25 index, loaded from disk or rebuilt when stale (e.g. after a crash) or
+        damaged. While another process writes, the index it last published is served.
 
         The first call checks the index against the registry (a scan of all documents);
         later calls only re-check after this Store wrote, or when the index file changed
@@ -315,10 +442,34 @@ class Store:
             if index is None or index.fingerprint != fingerprint:
                 index = LexicalIndex.load(self._lexical_dir, fingerprint)
                 if index is None:
-                    return self.rebuild_lexical(fingerprint)
+                    return self._lexical_fallback(fingerprint)
                 self._bridge = None  # the bridge file may have changed with it
             self._lexical, self._stamp, self._dirty = index, stamp, False
             return index
+
+    def _lexical_fallback(self, fingerprint: str) -> LexicalIndex:
+        """No saved index matches the registry: rebuild it, unless another process is
+        writing (its session will publish one): then serve the last one published, whose
+        chunks are all committed. Never waits for the writer lock (callers hold `_lock`)."""
+        try:
+            with self.writer(wait=False):
+                problem = LexicalIndex.problem(self._lexical_dir)
+                if problem:
+                    self.notices.append(f"the BM25 index was damaged ({problem}): rebuilt")
+                    self._lexical = None
+                return self.rebuild_lexical(fingerprint)
+        except StoreBusyError:
+            pass
+        for _ in range(50):  # the writer may be swapping the folder this very moment
+            published = LexicalIndex.load(self._lexical_dir, None)
+            if published is not None:
+                self._lexical, self._stamp, self._dirty = published, self._index_stamp(), False
+                self._bridge = None
+                return published
+            time.sleep(0.1)
+        if self._lexical is not None:
+            return self._lexical
+        raise StoreError("the store is being written and has no search index yet: try again")
 
     def stage_lexical(self, chunks: Sequence[Chunk]) -> set[str]:
         """Analyse chunks about to be written, so that the next index update does not read
@@ -359,17 +510,22 @@ class Store:
         """Bring BM25 and the bridge in line with the chunks in Chroma and persist them.
         Only chunks the index lacks are analysed (staged ones, else read back from Chroma);
         only bridge words without a vector (in the bridge or `word_vectors`) are embedded,
-        with `embed` if given."""
-        with self._lock:
+        with `embed` if given. Only chunks of committed documents are indexed: readers
+        take the index's ids as the committed state."""
+        with self.writer(), self._lock:
             t0 = time.perf_counter()
+            restore_interrupted(self._lexical_dir)
+            restore_interrupted(self._bridge_dir)
+            committed = {d.doc_id: d.content_hash[:12] for d in self.documents().values()}
             fingerprint = fingerprint or self.fingerprint()
             base = self._lexical_base()
-            ids = self.chunk_ids()
+            ids = [i for i in self.chunk_ids() if _is_committed(i, committed)]
             missing = [i for i in ids if not base.has(i) and i not in self._staged]
             for start in range(0, len(missing), _PAGE):
                 for chunk_id, c in self.chunks(missing[start : start + _PAGE]).items():
                     self._staged[chunk_id] = base.encode(chunk_terms(c.text, chunk_meta(c)))
             index = base.updated(ids, self._staged, fingerprint)
+            self._written()
             index.save(self._lexical_dir)
             self._staged.clear()
             self._staged_for = None
@@ -392,12 +548,48 @@ class Store:
         return self._lexical_dir.with_name(self._lexical_dir.name + "-bridge")
 
     def bridge(self) -> TermBridge:
-        """The cross-lingual term bridge of the current archive (rebuilt when missing)."""
+        """The cross-lingual term bridge of the current archive (rebuilt when missing or
+        damaged; while another process writes, empty until that writer publishes one)."""
         self.lexical()
         with self._lock:
             if self._bridge is None:
                 self._bridge = TermBridge.load(self._bridge_dir)
             if self._bridge is None:
-                self.rebuild_lexical()
+                problem = TermBridge.problem(self._bridge_dir)
+                try:
+                    self.rebuild_lexical()
+                except StoreBusyError:
+                    return TermBridge([], np.zeros((0, 1), np.float16))
+                if problem:
+                    self.notices.append(f"the term bridge was damaged ({problem}): rebuilt")
             assert self._bridge is not None
             return self._bridge
+
+    # --- repair helpers ------------------------------------------------------------------
+    def index_problems(self) -> list[tuple[str, Path, str | None]]:
+        """(name, folder, problem or None) of our own index folders."""
+        return [
+            ("BM25 index", self._lexical_dir, LexicalIndex.problem(self._lexical_dir)),
+            ("term bridge", self._bridge_dir, TermBridge.problem(self._bridge_dir)),
+        ]
+
+    def forget_indexes(self) -> None:
+        """Drop the loaded BM25 index and bridge (their files were removed)."""
+        with self._lock:
+            self._lexical, self._bridge, self._dirty = None, None, True
+            self._staged.clear()
+            self._staged_for = None
+
+    def reattach(self) -> None:
+        """Fetch the collections again (after repair replaced one of them)."""
+        with self._lock:
+            get = self._client.get_collection
+            self._chunks = get(self._chunks.name, embedding_function=None)
+            self._docs = get(self._docs.name, embedding_function=None)
+            self._texts = get(self._texts.name, embedding_function=None)
+
+
+def _is_committed(chunk_id: str, committed: dict[str, str]) -> bool:
+    """Whether a chunk ("<doc id>#<hash[:12]>#<n>") belongs to a committed document."""
+    parts = chunk_id.rsplit("#", 2)
+    return len(parts) != 3 or committed.get(parts[0]) == parts[1]
