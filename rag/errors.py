@@ -38,8 +38,9 @@ class StoreDamagedError(StoreError):
     """A part of the store is damaged (a file truncated or garbled, an index unreadable).
     The message names the part and says to run `rag repair`."""
 
-    def __init__(self, part: str, detail: str, store: str = "") -> None:
+    def __init__(self, part: str, detail: str, store: str = "", hint: str | None = None) -> None:
         self.part = part
         self.detail = detail
         where = f" --store {store}" if store else ""
-        super().__init__(f"the store is damaged: {part} ({detail}); run `rag repair{where}`")
+        hint = hint or f"run `rag repair{where}`"
+        super().__init__(f"the store is damaged: {part} ({detail}); {hint}")

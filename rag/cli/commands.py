@@ -358,6 +358,16 @@ def main() -> None:
     except Exception as exc:
         if os.environ.get("RAG_DEBUG"):
             raise
+        from rag.index.integrity import damaged_part
+
+        # Damaged files met outside the checks (e.g. inside Chroma): not a bug.
+        if part := damaged_part(str(exc)):
+            detail = escape(str(exc).splitlines()[0][:160])
+            err.print(
+                f"[red]error:[/red] the store is damaged: {part} ({detail}); run `rag check` "
+                "to see what, then `rag repair`"
+            )
+            sys.exit(1)
         err.print(
             f"[red]internal error:[/red] {escape(type(exc).__name__)}: {escape(str(exc))} "
             "(a bug; run with RAG_DEBUG=1 for the traceback and please report it)"

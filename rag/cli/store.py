@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -53,12 +54,14 @@ def repair(store: StoreOpt = None, no_wait: NoWaitOpt = False, as_json: JsonOpt 
         from rag.index.chroma import open_collections
         from rag.index.embed import build_embedder
         from rag.index.lock import WriterLock
-        from rag.index.repair import repair_store
+        from rag.index.repair import check_sqlite, repair_store
         from rag.index.store import Store
 
         settings = cli_settings(store)
         embedder = build_embedder(settings.embed)
         root = settings.store.path
+        if not settings.store.server_url:
+            check_sqlite(Path(root))
         # Not Store.open: its checks refuse a damaged store, which is what repair is for.
         with WriterLock(root).hold(wait=not no_wait, on_wait=lambda m: err.print(escape(m))):
             c = open_collections(settings.store, embedder.name, False)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import chromadb
@@ -102,6 +103,18 @@ def _vectors(store: Store, ids: list[str], metas: list[dict], chunks: bool) -> n
     return np.asarray(store.embedder.embed(texts), dtype=np.float32)
 
 
+def check_sqlite(root: Path) -> None:
+    """Repair rebuilds everything from the database: refuse when it is damaged itself."""
+    problem = sqlite_problem(root, thorough=True)
+    if problem:
+        raise StoreDamagedError(
+            f"the database {SQLITE_FILE}",
+            problem.splitlines()[0][:120],
+            hint="it holds the texts everything else is rebuilt from, so repair cannot fix "
+            "it: ingest the original files into a new store",
+        )
+
+
 def repair_store(store: Store) -> list[str]:
     """Check every part and rebuild what is damaged; returns what was done. The caller
     holds the store's write session (`store.writer()`)."""
@@ -109,14 +122,7 @@ def repair_store(store: Store) -> list[str]:
 
     actions: list[str] = []
     if store.embedded:
-        problem = sqlite_problem(store.root, thorough=True)
-        if problem:
-            raise StoreDamagedError(
-                f"the database {SQLITE_FILE}",
-                f"{problem}; it holds the texts everything else is rebuilt from, so repair "
-                "cannot fix it: ingest the original files into a new store",
-                str(store.root),
-            )
+        check_sqlite(store.root)
         problems = segment_problems(store.root, changed_only=False)
         problems.update({k: v for k, v in probe(store.root).items() if v})
         if problems:
