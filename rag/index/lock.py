@@ -35,17 +35,24 @@ KILL_ENV = "RAG_TEST_KILL_AT"
 
 def crash_point(name: str) -> None:
     """Test hook: with RAG_TEST_KILL_AT=<name> (or <name>:<n> for the n-th time this point
-    is reached) the process kills itself here with SIGKILL, as `kill -9` would. Named points
-    sit between the steps of every write path; tests/test_integrity.py lists them."""
+    is reached) the process kills itself here with SIGKILL, as `kill -9` would; with
+    <name>:<n>:INT it sends SIGINT to its process group instead, as Ctrl-C would. Named
+    points sit between the steps of every write path (tests/test_integrity.py)."""
     wanted = os.environ.get(KILL_ENV)
     if not wanted:
         return
-    target, _, nth = wanted.partition(":")
+    target, _, rest = wanted.partition(":")
     if target != name:
         return
+    nth, _, how = rest.partition(":")
     seen = _reached.get(name, 0) + 1
     _reached[name] = seen
-    if seen >= int(nth or 1):
+    if seen != int(nth or 1):
+        return
+    if how == "INT":
+        os.killpg(os.getpgid(0), signal.SIGINT)
+        time.sleep(1)  # the signal arrives in this pause, as KeyboardInterrupt
+    else:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
