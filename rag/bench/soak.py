@@ -1,8 +1,8 @@
 """`rag bench soak`: kill `rag ingest` at random moments, resume, and count what broke.
 
-Each round starts a real `rag ingest` (first ingest, an update of some articles, or a prune
-after removing some) and sends it SIGKILL after a random delay; the next round's command
-must succeed on what the killed one left (counted as a broken store otherwise). After the
+Each round starts a real `rag ingest` (an update of some articles, or a prune after removing
+some; the first ingest is killed once too) and sends it SIGKILL after a random delay; the
+next round's command must succeed on what the killed one left (a broken store otherwise). After the
 last kill, one ingest runs to the end, then `rag check`, and the store is compared with the
 folder: every article present exactly once with all its passages, no passage of a removed
 or uncommitted article. A writer and a reader overlap too: a `rag search` runs during each
@@ -60,9 +60,10 @@ def _rag(args: list[str], **kw: object) -> subprocess.Popen[str]:
     )
 
 
-def _write_articles(folder: Path, count: int, edit: int = 0) -> None:
+def _write_articles(folder: Path, count: int, modulus: int = 0, version: int = 0) -> None:
     """The first `count` synthetic articles (the sample corpus if the benchmark sets are
-    absent); `edit` > 0 changes every article whose index is a multiple of it."""
+    absent); with `modulus`, every article whose index is a multiple of it gets a line that
+    names `version` (an update)."""
     try:
         pool, _ = sentence_pool()
         items = list(iter_articles(count, pool))
@@ -74,20 +75,55 @@ def _write_articles(folder: Path, count: int, edit: int = 0) -> None:
     for i, (relative, text) in enumerate(items):
         path = folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        if edit and i % edit == 0:
-            text += f"\n\nتحديث رقم {edit}.\n"
+        if modulus and i % modulus == 0:
+            text += f"\n\nتحديث رقم {version}.\n"
         path.write_text(text, "utf-8")
+
+
+def _round(
+    args: list[str], store: Path, delay: float, report: SoakReport, after_kill: bool
+) -> bool:
+    """Run one command, SIGKILL it after `delay` s unless it ended; a search runs beside
+    it. Returns whether it was killed."""
+    proc = _rag(args)
+    reader = None
+    time.sleep(min(delay, 2.0))
+    if (store / "rag-state.json").exists():
+        reader = _rag(["search", "الحرب", "--k", "3", "--store", str(store)])
+    killed = False
+    try:
+        proc.wait(timeout=max(0.0, delay - 2.0))
+    except subprocess.TimeoutExpired:
+        report.killed_while_writing += (store / "rag-writing").exists()
+        os.killpg(proc.pid, signal.SIGKILL)  # the ingest and its embedding worker
+        proc.wait()
+        report.kills += 1
+        killed = True
+    _, errors = proc.communicate()
+    if proc.returncode not in (0, -signal.SIGKILL):
+        report.failures.append(f"round {report.rounds}: {errors.strip()[-300:]}")
+        report.broken_after_kill += after_kill
+    report.recovered_notices += "interrupted; recovered" in errors
+    if reader is not None:
+        _, reader_errors = reader.communicate(timeout=600)
+        if reader.returncode != 0:
+            report.reader_failures += 1
+            report.failures.append(f"reader {report.rounds}: {reader_errors.strip()[-300:]}")
+    return killed
 
 
 def run_soak(
     workdir: Path,
     kills: int = 50,
     articles: int = 300,
-    max_delay: float = 8.0,
+    max_delay: float = 10.0,
     seed: int = 1,
     on_round: Callable[[SoakReport], None] | None = None,
 ) -> SoakReport:
-    """Kill-and-resume `kills` times over an archive of `articles` articles in `workdir`."""
+    """Kill-and-resume `kills` times over an archive of `articles` articles in `workdir`:
+    one killed first ingest, then a complete one, then update ingests (a third to a
+    seventh of the articles changed, removed ones back) and prunes, each killed after
+    1..`max_delay` s unless it finished first."""
     rng = random.Random(seed)
     started = time.perf_counter()
     folder, store = workdir / "articles", workdir / "store"
@@ -95,51 +131,29 @@ def run_soak(
     folder.mkdir(parents=True)
     _write_articles(folder, articles)
     report = SoakReport(articles=articles)
-    after_kill = False
-    edit = 1
+    ingest = ["ingest", str(folder), "--store", str(store)]
+    after_kill = _round(ingest, store, rng.uniform(4.0, 4.0 + 2 * max_delay), report, False)
+    _round(ingest, store, 3600, report, after_kill)
+    version = 0
     while report.kills < kills:
         report.rounds += 1
-        prune = False
-        choice = rng.random()
-        if choice < 0.3:  # change some articles: an update ingest
-            edit += 1
-            _write_articles(folder, articles, edit=rng.choice([3, 5, 7]))
-        elif choice < 0.4:  # remove a few and prune
+        prune = rng.random() < 0.25
+        if prune:
             files = sorted(folder.rglob("*.txt"))
             for path in rng.sample(files, min(len(files) - 1, rng.randint(1, 5))):
                 path.unlink()
-            prune = True
-        args = ["ingest", str(folder), "--store", str(store), *(["--prune"] if prune else [])]
-        proc = _rag(args)
-        delay = rng.uniform(1.0, max_delay)
-        reader = None
-        time.sleep(min(delay, 2.5))
-        if store.exists() and (store / "rag-state.json").exists():
-            reader = _rag(["search", "الحرب", "--k", "3", "--store", str(store)])
-        try:
-            proc.wait(timeout=max(0.0, delay - 2.5))
-        except subprocess.TimeoutExpired:
-            report.killed_while_writing += (store / "rag-writing").exists()
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            report.kills += 1
-        _, errors = proc.communicate()
-        if proc.returncode not in (0, -signal.SIGKILL):
-            report.failures.append(f"round {report.rounds}: {errors.strip()[-300:]}")
-            report.broken_after_kill += after_kill
-        report.recovered_notices += "interrupted; recovered" in errors
-        after_kill = proc.returncode == -signal.SIGKILL
-        if reader is not None:
-            _, reader_errors = reader.communicate(timeout=300)
-            if reader.returncode != 0:
-                report.reader_failures += 1
-                report.failures.append(f"reader {report.rounds}: {reader_errors.strip()[-300:]}")
+        else:
+            version += 1
+            _write_articles(folder, articles, rng.choice([3, 5, 7]), version)
+        args = [*ingest, *(["--prune"] if prune else [])]
+        after_kill = _round(args, store, rng.uniform(1.0, max_delay), report, after_kill)
         if on_round:
             on_round(report)
-    final = _rag(["ingest", str(folder), "--store", str(store), "--prune"])
-    _, errors = final.communicate(timeout=1800)
+    final = _rag([*ingest, "--prune"])
+    _, errors = final.communicate(timeout=3600)
+    report.recovered_notices += "interrupted; recovered" in errors
     if final.returncode != 0:
-        report.broken_after_kill += 1
+        report.broken_after_kill += after_kill
         report.failures.append(f"final ingest: {errors.strip()[-300:]}")
     _final_counts(folder, store, report)
     report.seconds = round(time.perf_counter() - started, 1)

@@ -252,7 +252,7 @@ def bench_soak(
     articles: Annotated[int, typer.Option("--articles", min=5, help="Archive size.")] = 300,
     max_delay: Annotated[
         float, typer.Option("--max-delay", help="Longest run before the kill (s).")
-    ] = 8.0,
+    ] = 10.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 1,
     workdir: Annotated[
         Path | None, typer.Option("--workdir", help="Folder for articles and store (temp).")
