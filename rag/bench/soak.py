@@ -82,9 +82,10 @@ def _write_articles(folder: Path, count: int, modulus: int = 0, version: int = 0
 
 def _round(
     args: list[str], store: Path, delay: float, report: SoakReport, after_kill: bool
-) -> bool:
+) -> tuple[bool, float]:
     """Run one command, SIGKILL it after `delay` s unless it ended; a search runs beside
-    it. Returns whether it was killed."""
+    it. Returns whether it was killed, and how long it ran."""
+    t0 = time.perf_counter()
     proc = _rag(args)
     reader = None
     time.sleep(min(delay, 2.0))
@@ -99,6 +100,7 @@ def _round(
         proc.wait()
         report.kills += 1
         killed = True
+    ran = time.perf_counter() - t0
     _, errors = proc.communicate()
     if proc.returncode not in (0, -signal.SIGKILL):
         report.failures.append(f"round {report.rounds}: {errors.strip()[-300:]}")
@@ -109,14 +111,14 @@ def _round(
         if reader.returncode != 0:
             report.reader_failures += 1
             report.failures.append(f"reader {report.rounds}: {reader_errors.strip()[-300:]}")
-    return killed
+    return killed, ran
 
 
 def run_soak(
     workdir: Path,
     kills: int = 50,
     articles: int = 300,
-    max_delay: float = 10.0,
+    max_delay: float = 20.0,
     seed: int = 1,
     on_round: Callable[[SoakReport], None] | None = None,
 ) -> SoakReport:
@@ -132,9 +134,10 @@ def run_soak(
     _write_articles(folder, articles)
     report = SoakReport(articles=articles)
     ingest = ["ingest", str(folder), "--store", str(store)]
-    after_kill = _round(ingest, store, rng.uniform(4.0, 4.0 + 2 * max_delay), report, False)
+    after_kill, _ = _round(ingest, store, rng.uniform(4.0, 4.0 + 2 * max_delay), report, False)
     _round(ingest, store, 3600, report, after_kill)
     version = 0
+    durations = [max_delay]  # of recent runs that finished
     while report.kills < kills:
         report.rounds += 1
         prune = rng.random() < 0.25
@@ -146,7 +149,10 @@ def run_soak(
             version += 1
             _write_articles(folder, articles, rng.choice([3, 5, 7]), version)
         args = [*ingest, *(["--prune"] if prune else [])]
-        after_kill = _round(args, store, rng.uniform(1.0, max_delay), report, after_kill)
+        delay = rng.uniform(0.5, min(max_delay, max(durations[-5:])))
+        after_kill, ran = _round(args, store, delay, report, after_kill)
+        if not after_kill:
+            durations.append(ran)
         if on_round:
             on_round(report)
     final = _rag([*ingest, "--prune"])

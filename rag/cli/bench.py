@@ -251,8 +251,8 @@ def bench_soak(
     kills: Annotated[int, typer.Option("--kills", min=1, help="SIGKILLs to send.")] = 50,
     articles: Annotated[int, typer.Option("--articles", min=5, help="Archive size.")] = 300,
     max_delay: Annotated[
-        float, typer.Option("--max-delay", help="Longest run before the kill (s).")
-    ] = 10.0,
+        float, typer.Option("--max-delay", help="Longest run before a kill (s).")
+    ] = 20.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 1,
     workdir: Annotated[
         Path | None, typer.Option("--workdir", help="Folder for articles and store (temp).")

@@ -159,11 +159,10 @@ def hnsw_problem(segment: Segment) -> str | None:
     live = ~deleted
     if not np.isfinite(vectors[live]).all():
         return "data_level0.bin has garbled vectors"
-    lengths = np.fromfile(d / "length.bin", dtype=np.float32, count=count)[live]
-    if not (np.isfinite(lengths).all() and (lengths >= 0).all()):
-        return "length.bin is garbled"
     if segment.space == "cosine" and live.any():
         # We store unit vectors: their norms, and the norms Chroma records, are all 1.
+        # (Only cosine segments record norms: elsewhere length.bin is left uninitialised.)
+        lengths = np.fromfile(d / "length.bin", dtype=np.float32, count=count)[live]
         with np.errstate(over="ignore", invalid="ignore"):
             norms = np.linalg.norm(vectors[live], axis=1)
         if not (np.abs(norms - 1.0) < 1e-2).all():
