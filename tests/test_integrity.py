@@ -17,7 +17,7 @@ import pytest
 from rag.errors import StoreDamagedError
 from rag.index.check import check_store
 from rag.index.retrieve import Retriever
-from rag.index.segments import vector_segments
+from rag.index.segments import hnsw_problem, vector_segments
 from rag.index.store import Store
 from rag.ingest.read import decode
 from rag.ingest.run import ingest
@@ -287,3 +287,21 @@ def test_ingest_reports_replaced_bytes(tmp_path, settings, embedder):
 def test_store_damaged_error_names_part():
     exc = StoreDamagedError("the BM25 index", "garbled", "/s")
     assert str(exc) == "the store is damaged: the BM25 index (garbled); run `rag repair --store /s`"
+
+
+def test_segment_check_accepts_sound_l2_segment(tmp_path):
+    """Registry and text collections (l2 space) leave length.bin uninitialised: not damage
+    (the soak benchmark met this once Chroma had written such a segment to disk)."""
+    import chromadb
+    import chromadb.config
+
+    client = chromadb.PersistentClient(
+        str(tmp_path), settings=chromadb.config.Settings(anonymized_telemetry=False)
+    )
+    col = client.create_collection("news-docs", embedding_function=None)
+    for r in range(2):
+        ids = [f"d{i}" for i in range(1200)]
+        col.upsert(ids=ids, embeddings=[[1.0]] * 1200, metadatas=[{"r": r}] * 1200)
+    segments = vector_segments(tmp_path)
+    assert segments and all((s.directory / "header.bin").exists() for s in segments)
+    assert [hnsw_problem(s) for s in segments] == [None]

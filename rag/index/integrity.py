@@ -128,6 +128,14 @@ def guarded(method: Callable[..., T]) -> Callable[..., T]:
 
     @functools.wraps(method)
     def wrapper(self: Store, *args: object, **kwargs: object) -> T:
+        try:
+            with chroma_guard(self.root):
+                return method(self, *args, **kwargs)
+        except StoreDamagedError:
+            # A Chroma client opened before another process committed misses the new
+            # vectors ("Error finding id"): stale, not damaged. Reopen and try once more.
+            if not self.refresh():
+                raise
         with chroma_guard(self.root):
             return method(self, *args, **kwargs)
 
@@ -207,7 +215,8 @@ def recover_if_crashed(store: Store, *, locked: bool = False) -> None:
             problems = {k: v for k, v in probe(store.root).items() if v}
         if problems:
             done += rebuild_collections(store, set(problems))
-    recovered = store.recover()
+    recovered = store._recover()
+    store.recovered_on_open += recovered
     if recovered:
         done.append(f"removed the partial writes of {len(recovered)} document(s)")
     store.rebuild_lexical()
