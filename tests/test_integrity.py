@@ -305,3 +305,20 @@ def test_segment_check_accepts_sound_l2_segment(tmp_path):
     segments = vector_segments(tmp_path)
     assert segments and all((s.directory / "header.bin").exists() for s in segments)
     assert [hnsw_problem(s) for s in segments] == [None]
+
+
+@pytest.mark.parametrize("how", ["", ":INT"])
+def test_no_traceback_from_the_embedding_worker(how, tmp_path):
+    """Ctrl-C or a killed parent: the worker (started for more than one batch) stays quiet."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(6):
+        for path in sorted(CORPUS.glob("*.txt")):
+            text = path.read_text("utf-8")
+            (folder / f"{n}_{path.name}").write_text(f"{text}\n\nرقم المادة: {n}\n", "utf-8")
+    store = tmp_path / "store"
+    done = rag("ingest", str(folder), "--store", str(store), kill_at=f"write.chunks:1{how}")
+    assert done.returncode == (130 if how else -signal.SIGKILL)
+    assert "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr
+    after = rag("ingest", str(folder), "--store", str(store))
+    assert after.returncode == 0 and "files seen 30" in after.stdout
