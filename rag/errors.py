@@ -32,3 +32,19 @@ class LLMError(RagError):
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status  # the HTTP status the endpoint answered with, if any
+
+
+class StoreBusyError(StoreError):
+    """Another process is writing to the store and the caller chose not to wait."""
+
+
+class StoreDamagedError(StoreError):
+    """A part of the store is damaged (a file truncated or garbled, an index unreadable).
+    The message names the part and says to run `rag repair`."""
+
+    def __init__(self, part: str, detail: str, store: str = "", hint: str | None = None) -> None:
+        self.part = part
+        self.detail = detail
+        where = f" --store {store}" if store else ""
+        hint = hint or f"run `rag repair{where}`"
+        super().__init__(f"the store is damaged: {part} ({detail}); {hint}")

@@ -279,4 +279,46 @@ def bench_formats(
             return
         out.print(escape(to_markdown(quality, speed)))
 
+
+@bench_app.command("soak")
+def bench_soak(
+    kills: Annotated[int, typer.Option("--kills", min=1, help="SIGKILLs to send.")] = 50,
+    articles: Annotated[int, typer.Option("--articles", min=5, help="Archive size.")] = 300,
+    max_delay: Annotated[
+        float, typer.Option("--max-delay", help="Longest run before a kill (s).")
+    ] = 20.0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 1,
+    workdir: Annotated[
+        Path | None, typer.Option("--workdir", help="Folder for articles and store (temp).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Kill `rag ingest` at random moments and resume; count broken stores and lost or
+    duplicated passages (record the figures in docs/BENCHMARKS.md)."""
+
+    def body() -> None:
+        import tempfile
+
+        from rag.bench.soak import as_dict, run_soak
+
+        with tempfile.TemporaryDirectory(prefix="rag-soak-") as tmp:
+            target = workdir or Path(tmp)
+            report = run_soak(
+                target,
+                kills=kills,
+                articles=articles,
+                max_delay=max_delay,
+                seed=seed,
+                on_round=lambda r: err.print(f"round {r.rounds}: {r.kills} kills", end="\r"),
+            )
+        figures = as_dict(report)
+        if as_json:
+            out.print_json(json.dumps(figures, ensure_ascii=False))
+            return
+        for name, value in figures.items():
+            if name != "failures":
+                out.print(f"{name.replace('_', ' ')}: {value}")
+        for failure in report.failures[:10]:
+            out.print(f"  failure: {escape(failure)}")
+
     run_command(body)

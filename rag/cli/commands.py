@@ -12,7 +12,17 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from rag.cli.bench import bench_app
-from rag.cli.shared import JsonOpt, StoreOpt, cli_settings, date_option, err, out, run_command
+from rag.cli.shared import (
+    JsonOpt,
+    StoreOpt,
+    cli_settings,
+    date_option,
+    err,
+    out,
+    print_notices,
+    run_command,
+)
+from rag.cli.store import NoWaitOpt, check, repair
 from rag.errors import InputError
 
 app = typer.Typer(
@@ -22,6 +32,8 @@ app = typer.Typer(
     help="Bilingual (Arabic/English) question answering over news archives.",
 )
 app.add_typer(bench_app, name="bench")
+app.command()(check)
+app.command()(repair)
 
 
 @app.command()
@@ -43,6 +55,7 @@ def ingest(
             "outlet, id, author, updated (e.g. --field text=body --field date=published).",
         ),
     ] = None,
+    no_wait: NoWaitOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Add a file or folder to the archive: articles (.txt .md .pdf), saved pages (.html),
@@ -57,16 +70,19 @@ def ingest(
         _set_fields(settings, field or [])
         embedder = build_embedder(settings.embed)
         st = Store.open(settings.store, embedder, create=True)
-        with Progress(
-            TextColumn("[bold]ingest"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=err,
-            transient=True,
-            disable=as_json or not err.is_terminal,
-        ) as progress:
+        with (
+            st.writer(wait=not no_wait, on_wait=lambda m: err.print(escape(m))),
+            Progress(
+                TextColumn("[bold]ingest"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                console=err,
+                transient=True,
+                disable=as_json or not err.is_terminal,
+            ) as progress,
+        ):
             task = progress.add_task("", total=None)
             report = run_ingest(
                 path,
@@ -79,6 +95,7 @@ def ingest(
                     task, advance=1, description=f"{f.name}: {status}"
                 ),
             )
+        print_notices(st)
         if as_json:
             out.print_json(json.dumps(report.__dict__, ensure_ascii=False))
             return
@@ -141,7 +158,9 @@ def search(
             until=date_option(until, "--until"),
             sources=tuple(source or ()),
         )
-        passages = open_retriever(settings).search(question, k=k, where=where)
+        retriever = open_retriever(settings)
+        passages = retriever.search(question, k=k, where=where)
+        print_notices(retriever.store)
         if as_json:
             out.print_json(json.dumps([p.model_dump() for p in passages], ensure_ascii=False))
             return
@@ -211,6 +230,7 @@ def ask(
                 drafted += event
                 streamed = True
         assert final is not None
+        print_notices(pipeline.retriever.store)
         if as_json:
             out.print_json(final.model_dump_json())
             return
@@ -374,6 +394,16 @@ def main() -> None:
     except Exception as exc:
         if os.environ.get("RAG_DEBUG"):
             raise
+        from rag.index.integrity import damaged_part
+
+        # Damaged files met outside the checks (e.g. inside Chroma): not a bug.
+        if part := damaged_part(str(exc)):
+            detail = escape(str(exc).splitlines()[0][:160])
+            err.print(
+                f"[red]error:[/red] the store is damaged: {part} ({detail}); run `rag check` "
+                "to see what, then `rag repair`"
+            )
+            sys.exit(1)
         err.print(
             f"[red]internal error:[/red] {escape(type(exc).__name__)}: {escape(str(exc))} "
             "(a bug; run with RAG_DEBUG=1 for the traceback and please report it)"

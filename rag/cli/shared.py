@@ -45,8 +45,18 @@ def run_command(fn: Callable[[], T]) -> T:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        err.print("interrupted: the store is usable; run the same command again to finish")
+        err.print(
+            "interrupted: the store is usable (what was committed stays; the next command "
+            "tidies the rest); run the same command again to finish"
+        )
         raise typer.Exit(130) from None
+
+
+def print_notices(store: Any) -> None:
+    """Repairs the store made on the way (after an interrupted write, a damaged index)."""
+    for notice in store.notices:
+        err.print(f"[yellow]note:[/yellow] {escape(notice)}")
+    store.notices.clear()
 
 
 def date_option(value: str | None, option: str) -> Any:

@@ -10,6 +10,7 @@ this lifts English→Arabic passage recall@5 from 0.64 to 0.84 (docs/BENCHMARKS.
 from __future__ import annotations
 
 import threading
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.index.embed import Embedder, single_blas_thread
+from rag.index.files import dir_problem, replace_dir
 from rag.text import AR_STOPWORDS, EN_STOPWORDS, is_arabic_token, light_tokens, normalize_arabic
 
 _FILE = "bridge.npz"
@@ -96,24 +98,37 @@ class TermBridge:
         return cls(words, matrix)
 
     def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        np.savez(
-            directory / _FILE,
-            words=np.array(self.words, dtype=object),
-            vectors=self.vectors,
-            allow_pickle=True,
-        )
+        """Write atomically with a manifest (rag/index/files.py), like the BM25 index."""
+
+        def write(tmp: Path) -> None:
+            # Words as one unicode array: no pickle to load back (a garbled pickle could
+            # execute code; this file only ever holds strings and numbers).
+            words = np.array(self.words, dtype=str) if self.words else np.zeros(0, "U1")
+            np.savez(tmp / _FILE, words=words, vectors=self.vectors)
+
+        replace_dir(directory, write, "bridge.save")
 
     @classmethod
     def load(cls, directory: Path) -> TermBridge | None:
+        """The saved bridge, or None when missing or damaged (then it is rebuilt)."""
         path = directory / _FILE
-        if not path.is_file():
+        if not path.is_file() or dir_problem(directory) is not None:
             return None
         try:
-            data = np.load(path, allow_pickle=True)
-            return cls([str(w) for w in data["words"]], data["vectors"])
-        except (OSError, ValueError, KeyError):
+            with np.load(path, allow_pickle=False) as data:
+                words, vectors = [str(w) for w in data["words"]], data["vectors"]
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
             return None
+        if vectors.ndim != 2 or len(words) != vectors.shape[0]:
+            return None
+        return cls(words, vectors)
+
+    @staticmethod
+    def problem(directory: Path) -> str | None:
+        """What is wrong with the saved bridge's files, or None (also None when absent)."""
+        if not directory.exists():
+            return None
+        return dir_problem(directory)
 
     def query_words(self, query: str) -> list[str]:
         """The query's content words that have archive words of another script to map to."""

@@ -59,6 +59,10 @@ def open_collections(settings: StoreSettings, embedder_name: str, create: bool) 
     client = _client(settings, create)
     name = settings.collection
     try:
+        from rag.index.repair import finish_rebuild
+
+        for each in (name, f"{name}-docs", f"{name}-texts"):
+            finish_rebuild(client, each)
         chunks = client.get_collection(name, embedding_function=None)
     except (chromadb.errors.NotFoundError, ValueError):
         if not create:

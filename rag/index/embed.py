@@ -294,7 +294,15 @@ def build_embedder(settings: EmbedSettings) -> Embedder:
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--worker"]:
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent decides, and closes our stdin.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Replies go to a private copy of stdout; anything a library prints lands on stderr.
     _replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    _serve(int(sys.argv[2]), int(sys.argv[3]), sys.stdin.buffer, _replies)
+    try:
+        _serve(int(sys.argv[2]), int(sys.argv[3]), sys.stdin.buffer, _replies)
+    except (BrokenPipeError, EOFError, pickle.UnpicklingError, KeyboardInterrupt):
+        # The parent is gone (killed, or stopped mid-request): nothing to report to anyone.
+        os._exit(0)

@@ -14,8 +14,8 @@ the vectorised score-matrix build below (~1 s) and a scan of chunk ids."""
 from __future__ import annotations
 
 import json
-import shutil
 import threading
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +24,11 @@ import bm25s
 import numpy as np
 
 from rag.index.bridge import content_word
+from rag.index.files import dir_problem, replace_dir
 from rag.text import analyze, light_tokens
 
 ANALYZER = "rag.text.analyze/v1"  # bump when analyze() changes: persisted indexes rebuild
-FORMAT = 2  # on-disk layout; older indexes are rebuilt once from the store
+FORMAT = 3  # on-disk layout (3: with a manifest); older indexes are rebuilt once
 _EMPTY = "\u2205"  # the term of a chunk without any (bm25s needs every document non-empty)
 _K1, _B = 1.5, 0.75  # bm25s defaults ("lucene" variant), kept so scores are unchanged
 _ARRAYS = "rag_terms.npz"
@@ -290,10 +291,11 @@ class LexicalIndex:
         return [self.word_vocab.items[i] for i in order.tolist()]
 
     def save(self, directory: Path) -> None:
-        """Write atomically: a new folder renamed over the old, so readers never see half."""
-        tmp = directory.with_name(directory.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        """Write atomically with a manifest (rag/index/files.py): readers see the old index
+        or the new one, and a damaged one reads as damaged."""
+        replace_dir(directory, self._write, "lexical.save")
+
+    def _write(self, tmp: Path) -> None:
         if self._bm25 is not None:
             self._bm25.save(str(tmp), show_progress=False)
         np.savez(
@@ -309,7 +311,6 @@ class LexicalIndex:
             "format": FORMAT,
             "fingerprint": self.fingerprint,
             "ids": self.ids,
-            # Kept in the JSON as well, so that code from before FORMAT 2 can still read it.
             "date_int": self.date_int.tolist(),
             "outlet": self.outlet,
             "doc_ids": self.doc_ids,
@@ -317,19 +318,13 @@ class LexicalIndex:
             "word_vocab": self.word_vocab.items,
         }
         (tmp / "rag_meta.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
-        old = directory.with_name(directory.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if directory.exists():
-            directory.rename(old)
-        tmp.rename(directory)
-        shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
     def load(cls, directory: Path, fingerprint: str | None) -> LexicalIndex | None:
-        """The saved index, or None when missing, stale (fingerprint given and different),
-        written in another format or built by another analyzer."""
+        """The saved index, or None when missing, damaged (see `problem`), stale (fingerprint
+        given and different), written in another format or built by another analyzer."""
         meta_path = directory / "rag_meta.json"
-        if not meta_path.is_file():
+        if not meta_path.is_file() or dir_problem(directory) is not None:
             return None
         try:
             meta = json.loads(meta_path.read_text("utf-8"))
@@ -342,7 +337,7 @@ class LexicalIndex:
                 words = _Ragged(arrays["words_indptr"], arrays["words"])
                 date_int = arrays["date_int"]
             bm25 = bm25s.BM25.load(str(directory), mmap=False) if meta["ids"] else None
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
             return None
         return cls(
             ids=meta["ids"],
@@ -356,6 +351,13 @@ class LexicalIndex:
             term_vocab=_Vocab(meta["term_vocab"]),
             word_vocab=_Vocab(meta["word_vocab"]),
         )
+
+    @staticmethod
+    def problem(directory: Path) -> str | None:
+        """What is wrong with the saved index's files, or None (also None when absent)."""
+        if not directory.exists():
+            return None
+        return dir_problem(directory)
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """(chunk id, score) of the best matches; chunks scoring zero are left out."""

@@ -124,6 +124,7 @@ class Retriever:
         k = k or self.settings.k
         if k < 1:
             raise InputError("k must be at least 1")
+        self.store.refresh()  # another process committed: read its state
         if self.store.is_empty():
             raise StoreError("the store is empty: run `rag ingest PATH` first")
         where = where or SearchFilters()
@@ -132,8 +133,12 @@ class Retriever:
 
         vector, lexical_query = self._expanded(question, question)
         assert vector is not None
-        dense = self.store.dense_ids(vector, n, filters(since, until, where.sources))
         lexical = self.store.lexical()
+        dense = self.store.dense_ids(vector, n, filters(since, until, where.sources))
+        # The BM25 index covers exactly the committed chunks: a dense hit outside it is a
+        # chunk of a document whose write has not committed (another process mid-ingest,
+        # or one that died before the next run cleaned up).
+        dense = [(i, s) for i, s in dense if lexical.has(i)]
         bm25 = lexical.search(lexical_query, n, lexical.mask(since, until, where.sources))
 
         # A question in another script than the archive reaches BM25 only through bridge

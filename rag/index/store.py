@@ -4,13 +4,20 @@ cross-lingual term bridge beside them on local disk.
 
 Write order makes interrupted ingests safe: a document's chunks are written first, then its
 original text, and its registry record last, so a document without a current record is known
-to be incomplete and is removed (`recover`) before the next ingest or search sees it."""
+to be incomplete and is removed (`recover`) before the next ingest or search sees it.
+
+Every write runs in a write session (`writer()`, rag/index/lock.py): one writer process at a
+time, a marker while it runs, a new generation in rag-state.json when it commits. Readers take
+no lock; they see the committed state because the BM25 index is only ever built over
+committed chunks and dense hits outside it are dropped, and a long-lived reader reopens Chroma
+when the generation changes (`refresh`). A session that died is noticed by the next process,
+which checks Chroma's files and repairs before going on (rag/index/integrity.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,10 +30,19 @@ from rag.errors import StoreError
 from rag.index.bridge import TermBridge
 from rag.index.chroma import open_collections
 from rag.index.embed import Embedder
-from rag.index.lexical import EncodedChunk, LexicalIndex, chunk_terms
+from rag.index.integrity import guarded, preflight, recover_if_crashed
+from rag.index.lexical import EncodedChunk, LexicalIndex
+from rag.index.lock import (
+    WriterLock,
+    clear_marker,
+    crash_point,
+    marker_state,
+    set_marker,
+    state_stamp,
+    write_state,
+)
 from rag.index.records import (
     chroma_where,
-    chunk_meta,
     chunk_record,
     date_int,
     filters,
@@ -34,23 +50,24 @@ from rag.index.records import (
     to_chunk,
     to_info,
 )
+from rag.index.segments import segment_stamps
+from rag.index.store_indexes import BRIDGE_VOCAB, StoreIndexes
 from rag.settings import StoreSettings
 from rag.types import Chunk, DocumentInfo
 
 if TYPE_CHECKING:
     from llama_index.core.vector_stores.types import MetadataFilters
 
-__all__ = ["Store", "date_int", "filters"]
+__all__ = ["BRIDGE_VOCAB", "Store", "date_int", "filters"]
 
 _PAGE = 5000  # rows per Chroma read when scanning the whole collection
 # Chunks per Chroma write inside `Store.batch()`. Each call has a fixed cost besides the
 # per-row one: 20,480 chunks took 27 s in calls of 128, 22 s of 512, 18 s of 2,048.
 WRITE_BATCH = 2048
-BRIDGE_VOCAB = 50_000  # most widespread archive words kept for cross-lingual expansion
 _NO_VECTOR = [1.0]  # registry and text records are fetched by id, never by similarity
 
 
-class Store:
+class Store(StoreIndexes):
     """Chunks, vectors, the document registry and the lexical index of one archive."""
 
     def __init__(
@@ -61,6 +78,7 @@ class Store:
         texts: chromadb.Collection,
         lexical_dir: Path,
         embedder: Embedder,
+        settings: StoreSettings | None = None,
     ) -> None:
         self._client = client
         self._chunks = chunks
@@ -79,14 +97,100 @@ class Store:
         self._dirty = False  # written since the lexical index was last checked
         self._stamp: tuple[int, int, int] | None = None  # the index file we last read/wrote
         self.last_rebuild: dict[str, float] = {}  # seconds per part of the last index update
+        self.settings = settings
+        # The local folder of the archive: Chroma's files (embedded), ours, the lock.
+        self.root = Path(settings.path) if settings else lexical_dir.parent.parent
+        self.embedded = settings is None or not settings.server_url
+        self.writer_lock = WriterLock(self.root)
+        self._generation = state_stamp(self.root)  # the committed state this Store reads
+        self._wrote = False  # in the current write session
+        self.notices: list[str] = []  # repairs done on the way, for the CLI/UI to show
+        self.recovered_on_open: list[str] = []  # doc ids crash recovery cleaned, unreported
 
     @classmethod
     def open(cls, settings: StoreSettings, embedder: Embedder, *, create: bool = False) -> Store:
-        """Open (or with `create`, create) the archive; refuse one built by another embedder."""
+        """Open (or with `create`, create) the archive; refuse one built by another embedder.
+        Damage to Chroma's files is looked for first (StoreDamagedError), and a write session
+        that died is repaired (rag/index/integrity.py)."""
+        notes = preflight(settings)
         c = open_collections(settings, embedder.name, create)
-        return cls(c.client, c.chunks, c.docs, c.texts, c.lexical_dir, embedder)
+        store = cls(c.client, c.chunks, c.docs, c.texts, c.lexical_dir, embedder, settings)
+        store.notices.extend(notes)
+        recover_if_crashed(store)
+        return store
+
+    # --- write sessions and readers' view ------------------------------------------------
+    @contextlib.contextmanager
+    def writer(
+        self, *, wait: bool = True, on_wait: Callable[[str], None] | None = None
+    ) -> Iterator[None]:
+        """Hold the store's writer lock for the block (re-entrant). The outermost session
+        first repairs what a dead writer left and catches up with other writers' commits;
+        at its end it commits a new generation, or marks the store for recovery when the
+        block raised (even Ctrl-C: Python stops between Chroma calls, never inside one)."""
+        with self.writer_lock.hold(wait=wait, on_wait=on_wait) as outermost:
+            if not outermost:
+                yield
+                return
+            recover_if_crashed(self, locked=True)
+            self.refresh()
+            set_marker(self.root, "writing")
+            self._wrote = False
+            try:
+                yield
+            except BaseException:
+                set_marker(self.root, "interrupted")
+                raise
+            self._commit()
+
+    def _commit(self) -> None:
+        if self._wrote:
+            crash_point("session.commit")
+            write_state(
+                self.root,
+                documents=len(self.documents()),
+                chunks=self.count(),
+                stamps=segment_stamps(self.root) if self.embedded else {},
+            )
+            self._generation = state_stamp(self.root)
+        clear_marker(self.root)
+        self._wrote = False
+
+    def _written(self) -> None:
+        self._wrote = True
+        self._dirty = True
+
+    def refresh(self) -> bool:
+        """Catch up with commits of other processes: reopen Chroma (its in-memory vector
+        index does not see another process's writes: ids it lacks failed with "Error finding
+        id") and forget the loaded indexes. One stat call when nothing changed."""
+        stamp = state_stamp(self.root)
+        if stamp == self._generation and marker_state(self.root) is None:
+            return False
+        with self._lock:
+            if marker_state(self.root) is not None and not self.writer_lock.held:
+                recover_if_crashed(self)
+                stamp = state_stamp(self.root)
+            if stamp == self._generation:
+                return False
+            if self.settings is not None:
+                with contextlib.suppress(AttributeError):
+                    self._client.close()
+                c = open_collections(self.settings, self.embedder.name, False)
+                self._client, self._chunks, self._docs, self._texts = (
+                    c.client,
+                    c.chunks,
+                    c.docs,
+                    c.texts,
+                )
+            self._generation = stamp
+            self._lexical, self._bridge, self._dirty = None, None, True
+            self._staged.clear()
+            self._staged_for = None
+            return True
 
     # --- document registry -------------------------------------------------------------
+    @guarded
     def documents(self) -> dict[str, DocumentInfo]:
         """Every committed document, by id."""
         out: dict[str, DocumentInfo] = {}
@@ -99,6 +203,7 @@ class Store:
                 return out
             offset += _PAGE
 
+    @guarded
     def texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
         """Original texts of the given documents (what citation offsets point into)."""
         if not doc_ids:
@@ -118,7 +223,7 @@ class Store:
         Inside `batch()` the write is buffered and committed with the others."""
         if vectors.shape[0] != len(chunks):
             raise StoreError("internal: one vector per chunk expected")
-        with self._lock:
+        with self.writer(), self._lock:
             if self._buffer is None:
                 self._write([(info, text, list(chunks), vectors)])
                 return
@@ -135,37 +240,43 @@ class Store:
         before an exception are still committed when the block exits, so an interrupted
         ingest keeps what it finished (and write order keeps each document all-or-nothing).
         Queries meanwhile use the lexical index as it was before the batch."""
-        with self._lock:
-            if self._buffer is not None:  # nested: the outer batch commits
-                yield
-                return
-            self._buffer, self._buffer_max = {}, max_chunks
-        try:
-            yield
-        finally:
+        with self.writer():
             with self._lock:
-                pending, self._buffer = list(self._buffer.values()), None
-                if pending:
-                    self._write(pending)
+                if self._buffer is not None:  # nested: the outer batch commits
+                    yield
+                    return
+                self._buffer, self._buffer_max = {}, max_chunks
+            try:
+                yield
+            finally:
+                with self._lock:
+                    pending, self._buffer = list(self._buffer.values()), None
+                    if pending:
+                        self._write(pending)
 
     def _write(self, items: Sequence[tuple[DocumentInfo, str, list[Chunk], np.ndarray]]) -> None:
         doc_ids = [info.doc_id for info, *_ in items]
-        self._dirty = True
+        self._written()
+        crash_point("write.start")
         self._chunks.delete(where={"doc_id": {"$in": doc_ids}})
+        crash_point("write.deleted")
         self.add_chunks(
             [c for _, _, chunks, _ in items for c in chunks],
             np.vstack([vectors for *_, vectors in items]),
         )
+        crash_point("write.chunks")
         self._texts.upsert(
             ids=doc_ids,
             embeddings=[_NO_VECTOR] * len(items),
             metadatas=[{"text": text} for _, text, _, _ in items],
         )
+        crash_point("write.texts")
         self._docs.upsert(
             ids=doc_ids,
             embeddings=[_NO_VECTOR] * len(items),
             metadatas=[info_record(info) for info, *_ in items],
         )
+        crash_point("write.registry")
 
     def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """Write chunks and their vectors, and nothing else (`write_document` also commits
@@ -175,25 +286,34 @@ class Store:
         record layout cost 60% more time per chunk (see rag/records.py)."""
         if not chunks:
             return
-        self._chunks.add(
-            ids=[c.chunk_id for c in chunks],
-            embeddings=np.asarray(vectors, dtype=np.float32),
-            metadatas=[chunk_record(c) for c in chunks],
-        )
+        with self.writer():
+            self._written()
+            self._chunks.add(
+                ids=[c.chunk_id for c in chunks],
+                embeddings=np.asarray(vectors, dtype=np.float32),
+                metadatas=[chunk_record(c) for c in chunks],
+            )
 
     def delete_document(self, doc_id: str) -> None:
         """Remove a document: its record first (so it reads as gone), then its chunks."""
-        with self._lock:
+        with self.writer(), self._lock:
             if self._buffer is not None:
                 self._buffer.pop(doc_id, None)
-            self._dirty = True
+            self._written()
             self._docs.delete(ids=[doc_id])
+            crash_point("delete.record")
             self._chunks.delete(where={"doc_id": doc_id})
             self._texts.delete(ids=[doc_id])
 
     def recover(self) -> list[str]:
         """Delete chunks left by an interrupted write (no record, or an older content hash).
-        Returns the affected document ids."""
+        Returns the affected document ids, with those that crash recovery already cleaned
+        when the store was opened (so ingest still reports them)."""
+        with self.writer():
+            done, self.recovered_on_open = self.recovered_on_open, []
+            return sorted({*done, *self._recover()})
+
+    def _recover(self) -> list[str]:
         committed = {d.doc_id: d.content_hash[:12] for d in self.documents().values()}
         stale: set[str] = set()
         unparsed: list[str] = []
@@ -212,11 +332,12 @@ class Store:
             if doc_id in committed:
                 self.delete_document(doc_id)
             else:
-                self._dirty = True
+                self._written()
                 self._chunks.delete(where={"doc_id": doc_id})
         # Texts are written just before their records: one without a record is left over.
         text_ids = self._texts.get(include=[])["ids"]
         if orphans := [i for i in text_ids if i not in committed]:
+            self._written()
             self._texts.delete(ids=orphans)
         return sorted(stale)
 
@@ -228,6 +349,7 @@ class Store:
         return digest.hexdigest()
 
     # --- chunks --------------------------------------------------------------------------
+    @guarded
     def count(self) -> int:
         return self._chunks.count()
 
@@ -239,6 +361,7 @@ class Store:
                 return False
         return self.count() == 0
 
+    @guarded
     def chunk_ids(self) -> list[str]:
         """Ids of every chunk in the archive."""
         ids: list[str] = []
@@ -248,6 +371,7 @@ class Store:
             if len(page) < _PAGE:
                 return ids
 
+    @guarded
     def chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
         """Chunks by id."""
         if not ids:
@@ -258,6 +382,7 @@ class Store:
             for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         }
 
+    @guarded
     def chunks_with_vectors(
         self, ids: Sequence[str]
     ) -> tuple[dict[str, Chunk], dict[str, np.ndarray]]:
@@ -271,6 +396,7 @@ class Store:
             vectors[chunk_id] = np.asarray(got["embeddings"][i], dtype=np.float32)
         return chunks, vectors
 
+    @guarded
     def dense_ids(
         self, vector: np.ndarray, k: int, where: MetadataFilters | None
     ) -> list[tuple[str, float]]:
@@ -288,116 +414,3 @@ class Store:
         )
         distances = (result["distances"] or [[]])[0]
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], distances, strict=True)]
-
-    # --- lexical index -------------------------------------------------------------------
-    def _index_stamp(self) -> tuple[int, int, int] | None:
-        try:
-            st = (self._lexical_dir / "rag_meta.json").stat()
-        except OSError:
-            return None
-        return st.st_ino, st.st_mtime_ns, st.st_size
-
-    def lexical(self) -> LexicalIndex:
-        """The BM25 index, loaded from disk or rebuilt when stale (e.g. after a crash).
-
-        The first call checks the index against the registry (a scan of all documents);
-        later calls only re-check after this Store wrote, or when the index file changed
-        (another process ingested). Checking on every query cost ~0.1 s per question at
-        10^4 documents."""
-        with self._lock:
-            if self._lexical is not None and (
-                self._buffer is not None or (not self._dirty and self._stamp == self._index_stamp())
-            ):
-                return self._lexical
-            fingerprint = self.fingerprint()
-            stamp = self._index_stamp()
-            index = self._lexical
-            if index is None or index.fingerprint != fingerprint:
-                index = LexicalIndex.load(self._lexical_dir, fingerprint)
-                if index is None:
-                    return self.rebuild_lexical(fingerprint)
-                self._bridge = None  # the bridge file may have changed with it
-            self._lexical, self._stamp, self._dirty = index, stamp, False
-            return index
-
-    def stage_lexical(self, chunks: Sequence[Chunk]) -> set[str]:
-        """Analyse chunks about to be written, so that the next index update does not read
-        them back from Chroma (ingest calls this while the embedder works on other text).
-        Returns their bridge words that the current bridge has no vector for."""
-        with self._lock:
-            base = self._lexical_base()
-            if self._bridge is None:
-                self._bridge = TermBridge.load(self._bridge_dir)
-            known = self._bridge.index if self._bridge is not None else {}
-            new: set[str] = set()
-            for c in chunks:
-                terms = chunk_terms(c.text, chunk_meta(c))
-                self._staged[c.chunk_id] = base.encode(terms)
-                new.update(w for w in terms.words if w not in known)
-            return new
-
-    def _lexical_base(self) -> LexicalIndex:
-        """The index that updates start from: in memory, else on disk (even if stale)."""
-        if self._lexical is None:
-            self._lexical = LexicalIndex.load(self._lexical_dir, None)
-            self._stamp = self._index_stamp()
-            self._dirty = True  # not yet checked against the registry
-        if self._lexical is None:
-            self._lexical = LexicalIndex.empty()
-        if self._staged_for is not self._lexical:
-            if self._staged_for is None or not self._lexical.shares_vocabulary(self._staged_for):
-                self._staged.clear()
-            self._staged_for = self._lexical
-        return self._lexical
-
-    def rebuild_lexical(
-        self,
-        fingerprint: str | None = None,
-        embed: Callable[[Sequence[str]], np.ndarray] | None = None,
-        word_vectors: dict[str, np.ndarray] | None = None,
-    ) -> LexicalIndex:
-        """Bring BM25 and the bridge in line with the chunks in Chroma and persist them.
-        Only chunks the index lacks are analysed (staged ones, else read back from Chroma);
-        only bridge words without a vector (in the bridge or `word_vectors`) are embedded,
-        with `embed` if given."""
-        with self._lock:
-            t0 = time.perf_counter()
-            fingerprint = fingerprint or self.fingerprint()
-            base = self._lexical_base()
-            ids = self.chunk_ids()
-            missing = [i for i in ids if not base.has(i) and i not in self._staged]
-            for start in range(0, len(missing), _PAGE):
-                for chunk_id, c in self.chunks(missing[start : start + _PAGE]).items():
-                    self._staged[chunk_id] = base.encode(chunk_terms(c.text, chunk_meta(c)))
-            index = base.updated(ids, self._staged, fingerprint)
-            index.save(self._lexical_dir)
-            self._staged.clear()
-            self._staged_for = None
-            self._lexical, self._stamp, self._dirty = index, self._index_stamp(), False
-            t1 = time.perf_counter()
-            previous = self._bridge or TermBridge.load(self._bridge_dir)
-            words = index.top_words(BRIDGE_VOCAB)
-            if previous is None or previous.words != words:
-                self._bridge = TermBridge.build(
-                    words, embed or self.embedder, previous, word_vectors
-                )
-                self._bridge.save(self._bridge_dir)
-            else:
-                self._bridge = previous
-            self.last_rebuild = {"bm25": t1 - t0, "bridge": time.perf_counter() - t1}
-            return index
-
-    @property
-    def _bridge_dir(self) -> Path:
-        return self._lexical_dir.with_name(self._lexical_dir.name + "-bridge")
-
-    def bridge(self) -> TermBridge:
-        """The cross-lingual term bridge of the current archive (rebuilt when missing)."""
-        self.lexical()
-        with self._lock:
-            if self._bridge is None:
-                self._bridge = TermBridge.load(self._bridge_dir)
-            if self._bridge is None:
-                self.rebuild_lexical()
-            assert self._bridge is not None
-            return self._bridge

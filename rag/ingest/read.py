@@ -17,7 +17,10 @@ class SkipFile(RagError):
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """(text, encoding): UTF-8 (BOM or not), UTF-16 with BOM, then cp1256 (Windows Arabic)."""
+    """(text, encoding): UTF-8 (BOM or not), UTF-16 with BOM, then cp1256 (Windows Arabic).
+    UTF-8 with a few invalid bytes (a damaged download, a truncated character) stays UTF-8,
+    the bad bytes replaced by U+FFFD and counted in the encoding ("utf-8, 4 bad bytes
+    replaced"): read as cp1256 it was mojibake from end to end."""
     try:
         if data.startswith(b"\xef\xbb\xbf"):
             return data[3:].decode("utf-8"), "utf-8-sig"
@@ -40,6 +43,12 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    bad = _invalid_utf8_bytes(data)
+    # Real cp1256 Arabic is almost all invalid as UTF-8 (its letters are bytes 0xC1-0xFE);
+    # UTF-8 Arabic with a handful of bad bytes is not cp1256 at all.
+    if bad <= max(8, len(data) // 200):
+        text = data.decode("utf-8", errors="replace")
+        return text, f"utf-8, {bad} bad byte{'s' if bad != 1 else ''} replaced"
     try:
         text = data.decode("cp1256")
     except UnicodeDecodeError:
@@ -47,6 +56,13 @@ def decode(data: bytes) -> tuple[str, str]:
     if not _looks_like_text(text) or detect_language(text) != "ar":
         raise SkipFile("cannot decode as UTF-8, UTF-16 or cp1256")
     return text, "cp1256"
+
+
+def _invalid_utf8_bytes(data: bytes) -> int:
+    """How many bytes of `data` are not part of a valid UTF-8 sequence (surrogateescape
+    turns each into one lone surrogate, which valid UTF-8 never decodes to)."""
+    text = data.decode("utf-8", errors="surrogateescape")
+    return sum(1 for ch in text if "\udc80" <= ch <= "\udcff")
 
 
 def _looks_like_text(text: str) -> bool:

@@ -198,7 +198,24 @@ def ingest(
 
     Embedding runs in the background (a second process for the offline model) while this
     thread cleans, chunks, analyses and writes, once there is more than one batch to embed
-    and a second core (`background=None`); True or False forces it on or off."""
+    and a second core (`background=None`); True or False forces it on or off.
+
+    The whole run is one write session (Store.writer: one writer process at a time; callers
+    that want to choose how to wait for another writer enter it first)."""
+    with store.writer():
+        return _ingest(path, store, ingest_settings, chunking, prune, on_file, on_start, background)
+
+
+def _ingest(
+    path: Path,
+    store: Store,
+    ingest_settings: IngestSettings,
+    chunking: ChunkSettings,
+    prune: bool,
+    on_file: Callable[[Path, str], None] | None,
+    on_start: Callable[[int], None] | None,
+    background: bool | None,
+) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
     timings = {

@@ -207,7 +207,8 @@ class ChatActions:
         unchanged: list[str] = []
         chunks = 0
         store = self.pipeline.retriever.store
-        with self._ingest_lock:
+        waited: list[str] = []  # another process was writing to the store: say we waited
+        with self._ingest_lock, store.writer(on_wait=waited.append):
             for path in staged:
                 try:
                     report = ingest(path, store, self.settings.ingest, self.settings.chunk)
@@ -223,6 +224,8 @@ class ChatActions:
                 if report.skipped:
                     path.unlink(missing_ok=True)
         text = ingest_report_text(added, updated, unchanged, skipped, chunks)
+        if waited:
+            text = f"{waited[0].replace('waiting for', 'waited for')}\n\n{text}"
         return text, gr.update(choices=self.source_choices()), None
 
     def source_choices(self) -> list[str]:
