@@ -8,8 +8,8 @@ Any OpenAI-compatible server can be pointed at instead with the same variables.
 A fixed set of gold questions (both languages, answerable and not) is asked once; the tests
 then hold the answers to what must never break (quotes verbatim at their offsets, no shown
 claim with a number or month its quote lacks, the question's language, no fallback) and to
-floors on how many are answered right and abstained on, set below what the 1.5B test model
-measures (docs/BENCHMARKS.md), so they fail when verification or the protocol regress."""
+floors on how many are answered right and abstained on, so they fail when verification or
+the protocol regress, not only when the server is down."""
 
 from __future__ import annotations
 
@@ -33,14 +33,19 @@ BASE_URL = os.environ.get("RAG_TEST_LLM_BASE_URL")
 MODEL = os.environ.get("RAG_TEST_LLM_MODEL")
 REQUIRED = os.environ.get("RAG_TEST_LLM_REQUIRED") == "1"
 
+# Questions of every kind (dates, people, places, numbers; both languages) that the 1.5B test
+# model answered right, verified, in the full evaluation recorded in docs/BENCHMARKS.md: they
+# pin what works, so a regression in retrieval, the protocol or verification shows. The model's
+# quality on the whole gold set is measured there, not here.
 ANSWERABLE = [
-    *("ar-001", "ar-002", "ar-010", "ar-021", "ar-030", "ar-040"),
-    *("en-001", "en-002", "en-010", "en-021", "en-030", "en-040"),
+    *("ar-001", "ar-005", "ar-010", "ar-016", "ar-022", "ar-024"),
+    *("en-001", "en-002", "en-005", "en-016", "en-022", "en-029"),
 ]
-UNANSWERABLE = ["ar-050", "ar-054", "en-050", "en-054"]
-# Floors, below the 1.5B model's measured figures on these questions (docs/BENCHMARKS.md).
-MIN_CORRECT = 6  # of 12 answerable: answered with every key fact
-MIN_ABSTAINED = 2  # of 4 unanswerable
+UNANSWERABLE = ["ar-050", "ar-054", "en-050", "en-056"]
+# Floors below the 12/12 and 4/4 measured: greedy decoding still varies a little from run to
+# run (llama.cpp's prompt cache changes the arithmetic).
+MIN_CORRECT = 8  # of 12 answerable: answered, verified, with every key fact
+MIN_ABSTAINED = 3  # of 4 unanswerable
 
 
 @pytest.fixture(scope="module")
