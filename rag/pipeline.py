@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.answer.extractive import (
-    ABSTAIN,
     Answer,
     ExtractiveAnswerer,
     answer_language,
@@ -168,15 +167,7 @@ class Pipeline:
 
     def _abstain(self, question: str, lang: str, passages: list[Passage], chosen: str) -> Answer:
         name = self.chat.name if chosen == "openai" and self.chat else "extractive"
-        return Answer(
-            question=question,
-            standalone_question=question,
-            answer=ABSTAIN[lang],
-            language=lang,
-            abstained=True,
-            backend=name,
-            sources=passages,
-        )
+        return Answer.abstention(question, lang, name, passages)
 
     def _standalone(
         self,

@@ -70,6 +70,21 @@ class Answer(BaseModel):
         "encoding) and the number of evidence sentences shown.",
     )
 
+    @classmethod
+    def abstention(
+        cls, question: str, lang: str, backend: str, sources: Sequence[Passage]
+    ) -> Answer:
+        """The answer that says the documents do not answer the question."""
+        return cls(
+            question=question,
+            standalone_question=question,
+            answer=ABSTAIN[lang],
+            language=lang,
+            abstained=True,
+            backend=backend,
+            sources=list(sources),
+        )
+
 
 class Answerer(Protocol):
     """A backend turning a question and passages into an Answer (citations verified)."""
@@ -118,15 +133,7 @@ class ExtractiveAnswerer:
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         index = SentenceIndex(passages, self._texts)
         lang = self._language
-        base = Answer(
-            question=question,
-            standalone_question=question,
-            answer=ABSTAIN[lang],
-            language=lang,
-            abstained=True,
-            backend=self.name,
-            sources=list(passages),
-        )
+        base = Answer.abstention(question, lang, self.name, passages)
         if not index.items:
             return base
         kind = question_type(question)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 import numpy as np
 
 from rag.answer.evidence import SentenceIndex, score_sentences, select_evidence
-from rag.answer.extractive import ABSTAIN, Answer
+from rag.answer.extractive import Answer
 from rag.answer.llm import OpenAIChat
 from rag.answer.protocol import (
     Draft,
@@ -71,15 +71,7 @@ class LLMAnswerer:
         language after one reminder)."""
         lang, llm = self._language, self._settings.llm
         deadline = self._deadline if self._deadline is not None else self.chat.deadline()
-        result = Answer(
-            question=question,
-            standalone_question=question,
-            answer=ABSTAIN[lang],
-            language=lang,
-            abstained=True,
-            backend=self.name,
-            sources=list(passages),
-        )
+        result = Answer.abstention(question, lang, self.name, passages)
         ranked = score_sentences(
             question, SentenceIndex(passages, self._texts), self._embed, self._expand(question)
         )
