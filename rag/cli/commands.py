@@ -17,11 +17,11 @@ from rag.cli.shared import (
     JsonOpt,
     StoreOpt,
     cli_settings,
-    date_option,
     err,
     out,
     print_notices,
     run_command,
+    search_filters,
 )
 from rag.cli.store import NoWaitOpt, check, repair
 from rag.errors import InputError
@@ -151,15 +151,10 @@ def search(
     """Show the passages that best match a question (hybrid dense + BM25)."""
 
     def body() -> None:
-        from rag.index.retrieve import SearchFilters
         from rag.pipeline import open_retriever
 
         settings = cli_settings(store)
-        where = SearchFilters(
-            since=date_option(since, "--since"),
-            until=date_option(until, "--until"),
-            sources=tuple(source or ()),
-        )
+        where = search_filters(since, until, source)
         retriever = open_retriever(settings)
         passages = retriever.search(question, k=k, where=where)
         print_notices(retriever.store)
@@ -206,7 +201,6 @@ def ask(
 
     def body() -> None:
         from rag.answer.extractive import Answer
-        from rag.index.retrieve import SearchFilters
         from rag.pipeline import Pipeline
 
         if lang not in ("auto", "ar", "en"):
@@ -214,11 +208,7 @@ def ask(
         if backend not in (None, "auto", "extractive", "openai"):
             raise InputError("--backend must be auto, extractive or openai")
         settings = cli_settings(store)
-        where = SearchFilters(
-            since=date_option(since, "--since"),
-            until=date_option(until, "--until"),
-            sources=tuple(source or ()),
-        )
+        where = search_filters(since, until, source)
         pipeline = Pipeline.from_settings(settings)
         final: Answer | None = None
         streamed, drafted = False, ""

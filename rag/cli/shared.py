@@ -68,3 +68,14 @@ def date_option(value: str | None, option: str) -> Any:
     if parsed is None:
         raise InputError(f"{option}: cannot read '{value}' as a date (try 2024-01-31)")
     return parsed
+
+
+def search_filters(since: str | None, until: str | None, sources: list[str] | None) -> Any:
+    """The SearchFilters of the --since, --until and --source options."""
+    from rag.index.retrieve import SearchFilters
+
+    return SearchFilters(
+        since=date_option(since, "--since"),
+        until=date_option(until, "--until"),
+        sources=tuple(sources or ()),
+    )
