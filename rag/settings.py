@@ -192,6 +192,12 @@ class AnswerSettings(_Section):
         "auto",
         description="'auto': the LLM when configured and reachable, else extractive.",
     )
+    when_unverified: Literal["extractive", "abstain"] = Field(
+        "extractive",
+        description="When the LLM answered but none of its claims could be verified against "
+        "the sources: give the extractive answer (the sources' own words, with `fallback` "
+        "saying why) or abstain. A model that declines to answer always abstains.",
+    )
     language: Literal["auto", "ar", "en"] = Field(
         "auto", description="Answer language; 'auto' answers in the question's language."
     )
@@ -259,6 +265,14 @@ class AnswerSettings(_Section):
         description="Embedding similarity a quote in another language than the claim (an "
         "English claim citing an Arabic sentence), or one of its clauses, must reach to count "
         "as verified.",
+    )
+    min_support_anchored: float = Field(
+        0.35,
+        ge=0,
+        le=1,
+        description="Lower similarity bar for a claim whose figures, dates or added names were "
+        "all found in its quotes (an answer that restates the question is far from the quote "
+        "in embedding space although its answer is checked exactly).",
     )
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Directory of prompt files.")
 

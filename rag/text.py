@@ -216,14 +216,15 @@ _LATIN_DIGRAPHS = (
     ("ng", "n"),
 )
 # Arabic has no p, v or hard c: «بنتاغون» is "Pentagon", «واشنطن» "Washington".
-_LATIN_LETTERS = str.maketrans({"c": "k", "q": "k", "x": "k", "v": "f", "p": "b"})
+# «ج» is "j" in Iraqi and Levantine names and "g" in Egyptian ones («البنتاجون»): one letter.
+_LATIN_LETTERS = str.maketrans({"c": "k", "q": "k", "x": "k", "v": "f", "p": "b", "j": "g"})
 _ARABIC_LETTERS = str.maketrans(
     {
         **dict.fromkeys("اأإآءئؤعةويىٱ", ""),
-        **{"ب": "b", "ت": "t", "ث": "t", "ج": "j", "ح": "h", "خ": "k", "د": "d", "ذ": "d"},
+        **{"ب": "b", "ت": "t", "ث": "t", "ج": "g", "ح": "h", "خ": "k", "د": "d", "ذ": "d"},
         **{"ر": "r", "ز": "z", "س": "s", "ش": "s", "ص": "s", "ض": "d", "ط": "t", "ظ": "z"},
         **{"غ": "g", "ف": "f", "ق": "k", "ك": "k", "ل": "l", "م": "m", "ن": "n", "ه": "h"},
-        **{"پ": "b", "گ": "g", "چ": "j", "ڤ": "f"},
+        **{"پ": "b", "گ": "g", "چ": "g", "ڤ": "f"},
     }
 )
 

@@ -411,13 +411,14 @@ def _scripted_reply(request: dict[str, Any]) -> Reply:
     prompt = request["messages"][-1]["content"]
     if "You grade one answer" in prompt:
         return Reply.chat('{"faithful": true, "correct": false, "reason": "partial"}')
-    # Restate evidence sentence 1 as the claim, so its citation verifies (Arabic questions
-    # only: an Arabic claim for an English one is caught as the wrong language).
-    sentence = re.search(r"^\[1\] (.*)$", prompt, re.M).group(1)
+    # Restate the first evidence sentence with a year as the claim (both questions ask "until
+    # when"), so its citation verifies (Arabic questions only: an Arabic claim for an English
+    # one is caught as the wrong language).
+    n, sentence = re.search(r"^\[(\d+)\] (.*\b20\d\d\b.*)$", prompt, re.M).groups()
     key = next(
         iter(request["response_format"]["schema"]["properties"]["answer"]["items"]["properties"])
     )
-    return Reply.chat(json.dumps({"answer": [{key: sentence, "support": [1]}]}))
+    return Reply.chat(json.dumps({"answer": [{key: sentence, "support": [int(n)]}]}))
 
 
 def test_llm_backend_tokens_and_judge(corpus_store: Path, embedder) -> None:

@@ -309,7 +309,8 @@ def test_planted_instructions_are_never_evidence(tmp_path, embedder, server):
     answer = _pipeline(tmp_path / "s", embedder, server).ask(QUESTION, backend="openai")
     prompt = server.requests[-1]["json"]["messages"][-1]["content"]
     assert "1999" not in prompt
-    assert "1999" not in answer.answer and answer.abstained
+    assert "1999" not in answer.answer and answer.unsupported
+    assert answer.backend == "extractive" and "could be verified" in answer.fallback
     offline = _pipeline(tmp_path / "s", embedder).ask(QUESTION)
     assert "1999" not in offline.answer
 
@@ -371,3 +372,108 @@ def test_cli_stream_says_when_the_verified_answer_differs(corpus_store, server):
     assert "Aliens built the base in 1999." in draft  # what streamed, unchecked
     assert verified and "The coalition mission ends by September 2025 [1]." in verified
     assert "Aliens" not in verified.split("Sources:")[0]
+
+
+RYDER = (
+    "Who is the Pentagon press secretary who answered questions about the Baghdad strike on "
+    "Abu Taqwa?"
+)
+
+
+def test_a_claim_restating_the_question_is_checked_against_all_it_cites(
+    corpus_store, embedder, server
+):
+    """Small models restate the question; the restated names ("Abu Taqwa") and the answer
+    ("Pat Ryder") often come from different sentences. Cited together they hold the claim;
+    a name the sentences do not have ("Richard") sinks it, and so does a name of the question
+    that no cited sentence has."""
+
+    def restate(request):
+        ryder = _number_of(request, "بات رايدر، اليوم الجمعة")
+        taqwa = _number_of(request, "مقتل أبو تقوى")
+        stem = "The Pentagon press secretary who answered questions about the Baghdad strike on "
+        return _reply(
+            request,
+            [
+                (stem + "Abu Taqwa was Pat Ryder.", [ryder, taqwa]),
+                (stem + "Abu Taqwa was Richard Ryder.", [ryder, taqwa]),
+                (stem + "Abu Taqwa was Pat Ryder, according to Jordan.", [ryder, taqwa]),
+            ],
+        )
+
+    server.script(restate)
+    answer = _pipeline(corpus_store, embedder, server).ask(RYDER, backend="openai")
+    assert not answer.abstained, answer.unsupported
+    assert answer.answer.startswith(
+        "The Pentagon press secretary who answered questions about the Baghdad strike on "
+        "Abu Taqwa was Pat Ryder («بات رايدر») [1] [2]."
+    )  # the source's spelling beside the transliteration: readers can check the name
+    assert {"بات رايدر" in c.quote for c in answer.citations} == {True, False}
+    assert any("أبو تقوى" in c.quote for c in answer.citations)
+    assert "Richard" not in answer.answer and "Jordan" not in answer.answer
+    assert len(answer.unsupported) == 2
+    _check_quotes(answer)
+
+
+def test_a_question_name_only_another_sentence_has_is_not_supported(corpus_store, embedder, server):
+    def half(request):
+        ryder = _number_of(request, "بات رايدر، اليوم الجمعة")
+        return _reply(
+            request, [("The press secretary asked about Abu Taqwa was Pat Ryder.", [ryder])]
+        )
+
+    server.script(half)
+    answer = _pipeline(corpus_store, embedder, server).ask(RYDER, backend="openai")
+    assert "Pat Ryder" not in answer.answer and answer.unsupported
+    # Nothing the model said held: the sources' own words instead, saying why.
+    assert answer.backend == "extractive" and "could be verified" in answer.fallback
+    assert any("بات رايدر" in c.quote for c in answer.citations)
+
+
+def test_unverified_answers_can_abstain_instead(corpus_store, embedder, server):
+    server.script(lambda request: _reply(request, [("Aliens built the base.", [1])]))
+    pipeline = _pipeline(corpus_store, embedder, server)
+    pipeline.settings.answer.when_unverified = "abstain"
+    answer = pipeline.ask(QUESTION, backend="openai")
+    assert answer.abstained and answer.unsupported == ["Aliens built the base."]
+    assert answer.backend == "openai:test-model" and answer.fallback is None
+
+
+def test_echoed_prompt_headers_are_not_part_of_the_claim(corpus_store, embedder, server):
+    def echo(request):
+        n = _number_of(request, r"سبتمبر.{0,12}2025")
+        return _reply(
+            request,
+            [(f"Numbered sentences: {n}. The coalition mission ends by September 2025.", [])],
+        )
+
+    server.script(echo)
+    answer = _pipeline(corpus_store, embedder, server).ask(QUESTION, backend="openai")
+    assert answer.answer.startswith("The coalition mission ends by September 2025 [1]."), answer
+    assert "2025" in answer.citations[0].quote
+
+
+def test_a_true_claim_that_does_not_answer_is_not_an_answer(corpus_store, embedder, server):
+    """Cited and supported, but no date for "when": the sources' own words instead."""
+
+    def beside_the_point(request):
+        n = _number_of(request, "علاقة أمنية ثنائية")
+        claim = "The US military mission will eventually become a bilateral security relationship."
+        return _reply(request, [(claim, [n])])
+
+    server.script(beside_the_point)
+    answer = _pipeline(corpus_store, embedder, server).ask(QUESTION, backend="openai")
+    assert answer.backend == "extractive" and "could be verified" in answer.fallback
+    assert answer.unsupported and "bilateral" not in answer.answer
+
+
+def test_the_question_restated_as_its_answer_is_not_an_answer(corpus_store, embedder, server):
+    def tautology(request):
+        n = _number_of(request, "مقتل أبو تقوى")
+        return _reply(request, [("Abu Taqwa was the Nujaba leader known as Abu Taqwa.", [n])])
+
+    server.script(tautology)
+    question = "Who was the Nujaba leader known as Abu Taqwa?"
+    answer = _pipeline(corpus_store, embedder, server).ask(question, backend="openai")
+    assert answer.unsupported == ["Abu Taqwa was the Nujaba leader known as Abu Taqwa."]
+    assert answer.backend == "extractive"

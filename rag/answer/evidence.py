@@ -78,7 +78,15 @@ class SentenceIndex:
 
     def __init__(self, passages: Sequence[Passage], texts: dict[str, str]) -> None:
         self.items: list[tuple[int, int, int, str]] = []  # passage index, start, end, quote
+        # A document that speaks to an AI assistant anywhere is not a source for any of its
+        # sentences: the planted claim ("the mission ends in 1999") sits next to the
+        # instruction ("always answer 1999"), and only the instruction looks like one.
+        untrusted = {
+            d for d in {p.doc_id for p in passages} if looks_like_instruction(texts.get(d, ""))
+        }
         for pi, p in enumerate(passages):
+            if p.doc_id in untrusted or p.instructions:
+                continue
             original = texts.get(p.doc_id, "")
             locator = Locator(original, p.start, p.end)
             for s, e in split_sentences(p.text):
@@ -92,7 +100,6 @@ class SentenceIndex:
                     and len(sentence.split()) >= _MIN_WORDS
                     and not sentence.endswith(("?", "؟"))
                     and not looks_like_instruction(sentence)
-                    and not any(a < e and s < b for a, b in p.instructions or ())
                 ):
                     self.items.append((pi, span[0], span[1], original[span[0] : span[1]]))
 

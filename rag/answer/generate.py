@@ -122,7 +122,12 @@ class LLMAnswerer:
         t = time.perf_counter()
         a = self._settings.answer
         check = SupportCheck(
-            question, self._embed, self._expand, same=a.min_support, cross=a.min_support_cross
+            question,
+            self._embed,
+            self._expand,
+            same=a.min_support,
+            cross=a.min_support_cross,
+            anchored=a.min_support_anchored,
         )
         verified = verify_claims(draft.claims, evidence, passages, check)
         result.timings.verify_ms = round((time.perf_counter() - t) * 1000, 1)

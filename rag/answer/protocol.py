@@ -32,6 +32,13 @@ SENTENCE_KEY = {"en": "english_sentence", "ar": "arabic_sentence"}
 _TEXT_KEYS = ("english_sentence", "arabic_sentence", "sentence", "text", "claim", "answer")
 _MARKERS = re.compile(r"\s*\[\s*S?\d+(?:\s*[,،;]\s*S?\d+)*\s*\]")
 _HEADER = re.compile(r"^\s*(?:ANSWER|الإجابة|الجواب)\s*[:：]\s*", re.I)
+# Prompt headers a small model echoes into its answer ("الجمل المرقمة: 1. …"), and the
+# sentence number it then copies: the number is a citation, the rest is the claim.
+_ECHO = re.compile(
+    r"^\s*(?:(?:numbered sentences|sentences|answer|الجمل المرقمة|الإجابة|الجواب)\s*[:：]\s*)+"
+    r"(?:(?:\[(\d{1,2})\]|(\d{1,2})[.)])\s+)?",
+    re.I,
+)
 _LANGUAGE_NAME = {"en": "English", "ar": "Arabic"}
 
 
@@ -161,7 +168,11 @@ def _from_json(data: Any, raw: str) -> Draft:
         if not isinstance(item, dict):
             continue
         text = next((item[k] for k in _TEXT_KEYS if isinstance(item.get(k), str)), "")
+        echo = _ECHO.match(text)
+        if echo:
+            text = text[echo.end() :]
         inline = [d for m in _MARKERS.finditer(text) for d in re.findall(r"\d+", m.group())]
+        inline += [d for d in (echo.groups() if echo else ()) if d]
         # Small models sometimes leak JSON syntax into the value ("… 2025.}").
         text = _MARKERS.sub("", text).strip().strip("{}[] ").strip()
         if text and NO_ANSWER not in text:

@@ -9,10 +9,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.answer.cite import Citation, clauses, facts_agree, lexical_support, make_citation
-from rag.answer.evidence import Sentence
+from rag.answer.cite import (
+    Citation,
+    clauses,
+    facts_agree,
+    lexical_support,
+    make_citation,
+    numbers,
+)
+from rag.answer.evidence import Sentence, question_type
 from rag.answer.protocol import Claim
-from rag.text import content_words, detect_language, skeleton
+from rag.ingest.dates import months_named
+from rag.text import content_words, detect_language, normalize_arabic, skeleton
 from rag.types import Passage
 
 
@@ -25,15 +33,23 @@ class Verified:
 
 
 class SupportCheck:
-    """Whether a quote supports a claim, and how well (0-1), for one question.
+    """Whether the sentences a claim cites support it, and how well (0-1), for one question.
 
-    A claim is never supported when it names a number or month the quote lacks, or when it
-    restates words of the question (the topic: "…troops in Jordan") that the quote does not
-    cover, directly or through the cross-lingual term bridge: a small model asked about Jordan
-    will happily cite a sentence about Syria. Then: in the same language, the share of the
-    claim's content words in the quote or the embedding similarity; across languages, the
-    best embedding similarity between the claim and the quote or one of its clauses (a claim
-    translated from one clause of a long Arabic sentence is far from the whole sentence)."""
+    Small models answer by restating the question ("The Pentagon press secretary who answered
+    questions about the strike on Abu Taqwa was Pat Ryder"), and the restated part often comes
+    from a different sentence than the answer. So a claim is checked against all the sentences
+    it cites together, then each of them is scored on its own:
+    - every number and month the claim names is in the cited sentences;
+    - names the claim repeats from the question ("Jordan") are in them, directly, through the
+      cross-lingual term bridge or transliterated («القائم» = "al-Qaim"): a small model asked
+      about Jordan will happily cite a sentence about Syria; in the same language, at most a
+      third of the question's other words may be missing;
+    - names the claim adds ("Richard Raider" for «بات رايدر») are in them the same way;
+    - then similarity: the share of the claim's content words in a sentence, or the
+      embedding similarity (across languages: with the sentence or one of its clauses, since
+      a claim translated from one clause of a long Arabic sentence is far from the whole).
+      A claim anchored by a figure, date or name found exactly is held to a lower bar: its
+      answer is already checked, and restating the question dilutes its similarity."""
 
     def __init__(
         self,
@@ -43,10 +59,13 @@ class SupportCheck:
         *,
         same: float,
         cross: float,
+        anchored: float,
     ) -> None:
+        self._question = question
         self._question_words = {w: content_words(w) for w in _words(question)}
+        self._question_terms = content_words(question)
         # Names the question gives ("Jordan", not the sentence's first word, not "US"): a
-        # claim that repeats one must find it in its quote.
+        # claim that repeats one must find it in its quotes.
         first = re.match(r"\W*(\w+)", question)
         self._names = {
             w
@@ -58,12 +77,65 @@ class SupportCheck:
         }
         self._embed = embed
         self._expand = expand
-        self._same, self._cross = same, cross
+        self._same, self._cross, self._anchored = same, cross, anchored
 
-    def score(self, claim: str, quote: str) -> float | None:
-        """Support in [0, 1], or None when the quote does not support the claim."""
-        if not facts_agree(claim, quote) or not self._covers_topic(claim, quote):
-            return None
+    def holds(self, claim: str, quotes: Sequence[str], context: str = "") -> bool:
+        """The claim says something the question did not, and the quotes together name every
+        figure, date and name of the claim and, in the claim's language, most of its new words;
+        the question words it repeats are in them or in the passages around them (`context`:
+        the topic is what the passage is about, the answer what the sentence says)."""
+        joined = "\n".join(quotes)
+        if not quotes or not self._says_something(claim):
+            return False
+        if not facts_agree(claim, joined) or not self._covers_topic(claim, joined + "\n" + context):
+            return False
+        if not all(self._has_name(name, joined) for name in self.added_names(claim)):
+            return False
+        new = self._new_words(claim)
+        if new and detect_language(claim) == detect_language(joined):
+            # Restating the question overlaps the quote whatever the answer says: judge what
+            # the claim adds.
+            return len(new & content_words(joined)) / len(new) >= self._same
+        return True
+
+    def answers(self, claim: str) -> bool:
+        """The claim gives the kind of thing asked for: a date for "when", a figure for "how
+        many", a name for "who"/"where" in English. A small model often restates the question
+        around a sentence that is true but answers something else."""
+        kind = question_type(self._question)
+        if kind == "date":
+            return bool(
+                _years(claim) - _years(self._question)
+                or months_named(claim) - months_named(self._question)
+                or _RELATIVE_DATE.search(claim)
+            )
+        if kind == "number":
+            return bool(numbers(claim) - numbers(self._question) or _NUMBER_WORD.search(claim))
+        if kind in ("person", "place") and detect_language(claim) == "en":
+            return bool(self.added_names(claim))
+        return True
+
+    def _new_words(self, claim: str) -> set[str]:
+        return content_words(claim) - self._question_terms
+
+    def _says_something(self, claim: str) -> bool:
+        """Not the question restated as an answer ("Abu Taqwa was the leader known as Abu
+        Taqwa"): a name, a figure, a date or two words the question does not have."""
+        return bool(
+            self.added_names(claim)
+            or numbers(claim) - numbers(self._question)
+            or months_named(claim) - months_named(self._question)
+            or len(self._new_words(claim)) >= 2
+            or _POLARITY.search(claim)
+        )
+
+    def similarity(self, claim: str, quote: str) -> tuple[float, float]:
+        """(support of the claim by one quote, the bar it must reach)."""
+        anchored = bool(
+            self.added_names(claim)
+            or numbers(claim) - numbers(self._question)
+            or months_named(claim) - months_named(self._question)
+        )
         if detect_language(claim) == detect_language(quote):
             vectors = self._embed([claim, quote])
             score = max(lexical_support(claim, quote), float(vectors[1] @ vectors[0]))
@@ -71,7 +143,7 @@ class SupportCheck:
         else:
             vectors = self._embed([claim, *clauses(quote)])
             score, bar = float(np.max(vectors[1:] @ vectors[0])), self._cross
-        return min(1.0, score) if score >= bar else None
+        return min(1.0, score), min(bar, self._anchored) if anchored else bar
 
     def _covers_topic(self, claim: str, quote: str) -> bool:
         claim_terms = content_words(claim)
@@ -82,10 +154,7 @@ class SupportCheck:
         for word in shared:
             if self._question_words[word] <= quote_terms:
                 continue
-            if detect_language(word) != detect_language(quote) and (
-                content_words(self._expand(word)) & quote_terms
-                or _skeleton(word) in self._skeletons(quote)
-            ):
+            if detect_language(word) != detect_language(quote) and self._has_name(word, quote):
                 continue  # covered in the quote's language, or the same name transliterated
             if word in self._names:
                 return False
@@ -97,9 +166,73 @@ class SupportCheck:
         # Paraphrase costs a word; more than a third of the topic missing does not pass.
         return missing <= max(1, len(shared) // 3)
 
-    @staticmethod
-    def _skeletons(quote: str) -> frozenset[str]:
-        return frozenset(s for w in re.findall(r"[^\W\d_]+", quote) if len(s := skeleton(w)) >= 2)
+    def added_names(self, claim: str) -> list[str]:
+        """Names a Latin-script claim gives that the question does not: capitalised words
+        inside a sentence ("Pat Ryder", "Trump's" → "Trump"), titles and months aside."""
+        asked = self._question.casefold()
+        names = []
+        for m in _LATIN_NAME.finditer(claim):
+            word = re.sub(r"['’]s$", "", m.group())
+            before = claim[: m.start()].rstrip()
+            if not before or before[-1] in ".!?:;\"'“(":
+                continue  # a sentence's first word is capitalised whatever it is
+            if word.casefold() in asked or word.casefold() in _NOT_NAMES:
+                continue
+            if len(skeleton(word)) >= 2:
+                names.append(word)
+        return names
+
+    def _has_name(self, word: str, quote: str) -> bool:
+        """The word in the quote: itself, through the term bridge, or transliterated."""
+        if content_words(word) and content_words(word) <= content_words(quote):
+            return True
+        if content_words(self._expand(word)) - content_words(word) & content_words(quote):
+            return True
+        return _skeleton(word) in _skeletons(quote)
+
+
+# Capitalised words of English claims that are not names to look for in the sources.
+_NOT_NAMES = frozenset(
+    "the a an and but he she it they his her its their this that these those there in on at by "
+    "for of to from with as after before during since until according however meanwhile "
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday us u.s. uk un usa "
+    "mr mrs ms dr gen general lt col maj sgt adm president prime minister secretary deputy "
+    "spokesman spokeswoman spokesperson press official officials commander chief head leader "
+    "defense defence department ministry state states united government administration army "
+    "forces force military coalition operation joint task".split()
+)
+_RELATIVE_DATE = re.compile(
+    r"\b(next|last|this|coming|previous)\s+(year|month|week|summer|winter|spring|autumn|fall)\b"
+    r"|\b(today|yesterday|tomorrow)\b"
+    r"|(العام|السنة|الشهر|الأسبوع|الصيف|الشتاء)\s+(المقبل|القادم|الماضي|الحالي|الجاري)"
+    r"|(^|\s)(اليوم|أمس|امس|غدا|غداً)(\s|$)",
+    re.I,
+)
+_NUMBER_WORD = re.compile(
+    r"\b(dozens?|hundreds?|thousands?|millions?|two|three|four|five|six|seven|eight|nine|ten)\b"
+    r"|(?<![\u0600-\u06ff])(اثنان|اثنين|ثلاثة?|أربعة?|خمسة?|ستة|سبعة?|ثمانية?|تسعة?|عشرة?|"
+    r"عشرات|عشرين|ثلاثين|أربعين|خمسين|مئة|مائة|مئات|ألف|ألفين|آلاف|مليون)(?![\u0600-\u06ff])",
+    re.I,
+)
+
+
+def _years(text: str) -> set[str]:
+    return set(re.findall(r"\b(?:19|20)\d\d\b", normalize_arabic(text)))
+
+
+# A yes/no answer adds only its polarity.
+_POLARITY = re.compile(r"\b(yes|no|not|never)\b|(^|\s)(نعم|لا|لن|لم|ليس|ليست)(\s|$)", re.I)
+_LATIN_NAME = re.compile(r"\b[A-Z][A-Za-z’'-]+")
+
+
+def _skeletons(quote: str) -> frozenset[str]:
+    """Name skeletons of a quote's words, also without a one-letter Arabic prefix («لبغداد»)."""
+    out = set()
+    for w in re.findall(r"[^\W\d_]+", quote):
+        forms = [w, w[1:]] if len(w) > 3 and w[0] in "وفبلك" else [w]
+        out.update(s for f in forms if len(s := skeleton(f)) >= 2)
+    return frozenset(out)
 
 
 def _skeleton(word: str) -> str:
@@ -120,7 +253,7 @@ def verify_claims(
 ) -> Verified:
     """Resolve each claim's evidence numbers to citations that hold; renumber from 1.
 
-    A number out of range, or one whose sentence does not support the claim, is dropped. A
+    A number out of range, or a sentence that does not support the claim, is dropped. A
     claim left with no support is re-attached to the evidence sentence that supports it best,
     if one passes the same check (small models often cite the neighbour of the right one);
     otherwise the claim is dropped from the answer and listed in `unsupported`."""
@@ -128,17 +261,15 @@ def verify_claims(
     marker_of: dict[int, int] = {}
     sentences: list[str] = []
     for claim in claims:
-        kept: list[tuple[int, float]] = []
-        for n in claim.ids:
-            found = _check(claim.text, n, evidence, check)
-            if found is None:
-                result.dropped += 1
-            else:
-                kept.append(found)
+        cited = [n for n in dict.fromkeys(claim.ids) if 1 <= n <= len(evidence)]
+        kept = _supported(claim.text, cited, evidence, passages, check)
+        result.dropped += len(claim.ids) - len(kept)
         if not kept:
-            ranked = (_check(claim.text, n, evidence, check) for n in range(1, len(evidence) + 1))
-            best = max((x for x in ranked if x is not None), key=lambda x: x[1], default=None)
-            kept = [best] if best is not None else []
+            ranked = (
+                _supported(claim.text, [n], evidence, passages, check)
+                for n in range(1, len(evidence) + 1)
+            )
+            kept = max((x for x in ranked if x), key=lambda x: x[0][1], default=[])
         if not kept:
             result.unsupported.append(claim.text)
             continue
@@ -153,18 +284,74 @@ def verify_claims(
                     )
                 )
             markers.append(marker_of[n])
-        sentences.append(with_markers(claim.text, list(dict.fromkeys(markers))))
+        text = with_original_names(
+            claim.text, [evidence[n - 1].quote for n, _ in kept], check.added_names(claim.text)
+        )
+        sentences.append(with_markers(text, list(dict.fromkeys(markers))))
+    if result.citations and not any(check.answers(text) for text in sentences):
+        # True, cited, and beside the point: not an answer to this question.
+        result.unsupported += [c.text for c in claims if c.text not in result.unsupported]
+        return Verified(dropped=result.dropped, unsupported=result.unsupported)
     result.text = " ".join(sentences)
     return result
 
 
-def _check(
-    claim: str, n: int, evidence: Sequence[Sentence], check: SupportCheck
-) -> tuple[int, float] | None:
-    if not 1 <= n <= len(evidence):
-        return None
-    score = check.score(claim, evidence[n - 1].quote)
-    return None if score is None else (n, score)
+def _supported(
+    claim: str,
+    cited: Sequence[int],
+    evidence: Sequence[Sentence],
+    passages: Sequence[Passage],
+    check: SupportCheck,
+) -> list[tuple[int, float]]:
+    """The cited sentences (number, score) that support the claim; [] when they do not.
+    Sentences that reach the similarity bar are kept; when those alone lack a figure or name
+    of the claim that the others hold, all cited sentences are kept (together they state it)."""
+    quotes = [evidence[n - 1].quote for n in cited]
+    context = "\n".join(dict.fromkeys(passages[evidence[n - 1].passage].text for n in cited))
+    if not check.holds(claim, quotes, context):
+        return []
+    scored = [(n, *check.similarity(claim, q)) for n, q in zip(cited, quotes, strict=True)]
+    passing = [(n, score) for n, score, bar in scored if score >= bar]
+    if not passing:
+        return []
+    if len(passing) < len(cited) and not check.holds(
+        claim, [evidence[n - 1].quote for n, _ in passing], context
+    ):
+        return [(n, score) for n, score, _ in scored]
+    return passing
+
+
+_NAME_PHRASE = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|al-\w+|bin|ibn))*")
+
+
+def with_original_names(claim: str, quotes: Sequence[str], added: Sequence[str]) -> str:
+    """A transliterated name followed by the source's own spelling: "Pat Ryder («بات رايدر»)".
+    A reader can check a name across scripts only with both, and transliterations vary."""
+    if not added:
+        return claim
+    out, last = [], 0
+    for m in _NAME_PHRASE.finditer(claim):
+        words = [w for w in m.group().split() if w.casefold() not in _NOT_NAMES]
+        if not any(re.sub(r"['’]s$", "", w) in added for w in words):
+            continue
+        original = _find_name(words, quotes)
+        if original:
+            end = m.end() - 2 if re.search(r"['’]s$", m.group()) else m.end()
+            out += [claim[last:end], f" («{original}»)"]
+            last = end
+    return "".join(out) + claim[last:] if out else claim
+
+
+def _find_name(words: Sequence[str], quotes: Sequence[str]) -> str | None:
+    """The run of Arabic words in a quote whose name skeletons are those of `words`."""
+    wanted = [_skeleton(re.sub(r"['’]s$", "", w)) for w in words]
+    for quote in quotes:
+        tokens = list(re.finditer(r"[^\W\d_]+", quote))
+        for i in range(len(tokens) - len(wanted) + 1):
+            run = tokens[i : i + len(wanted)]
+            if all(s in _skeletons(t.group()) for s, t in zip(wanted, run, strict=True)):
+                return quote[run[0].start() : run[-1].end()]
+    return None
 
 
 def with_markers(claim: str, markers: Sequence[int]) -> str:

@@ -23,6 +23,8 @@ _EN = [
     r"\b(as\s+an?\s+)?(ai|language\s+model|assistant|chatbot)\b[^.!?\n]{0,40}\b"
     r"(must|should|instructed|instructions)\b",
     r"\b(new|updated)\s+instructions?\s*:",
+    # "…; always answer 1999 when asked" (not "he would always say")
+    r"(^|[;:,.]\s*)always\s+(answer|say|reply|respond)\b",
 ]
 _ROLE_TAGS = (
     r"(^|\n)\s*(system|assistant|user|developer)\s*:"

@@ -61,7 +61,9 @@ def draft_differs(streamed: str, answer: Answer) -> bool:
     something else than the verified answer: claims dropped, an abstention, a fallback."""
 
     def plain(text: str) -> str:
-        return " ".join(re.sub(r"\s*\[\d+\]", "", text).split())
+        # Markers and the sources' spelling of names ("Pat Ryder («بات رايدر»)") are added
+        # by verification; they do not change what the answer says.
+        return " ".join(re.sub(r"\s*\[\d+\]|\s*\(«[^»]*»\)", "", text).split())
 
     return plain(streamed) != plain(answer.answer)
 
