@@ -144,6 +144,38 @@ class RetrieveSettings(_Section):
         0.6, ge=0, le=1, description="Minimum word similarity for a bridge expansion."
     )
     bridge_terms: int = Field(2, ge=1, le=10, description="Expansions per question word.")
+    bridge_keep_case: bool = Field(
+        True,
+        description="Embed question words as written for the bridge ('Baghdad', not "
+        "'baghdad'): case-folded proper names land next to look-alike words.",
+    )
+    feedback: bool = Field(
+        True,
+        description="Cross-script pseudo-relevance feedback: for a question in another script "
+        "than the archive, add to the BM25 query the words of the top dense passages closest "
+        "to the question's words (rag/index/feedback.py).",
+    )
+    feedback_passages: int = Field(
+        5, ge=1, le=100, description="Top dense passages whose words feed the BM25 query."
+    )
+    feedback_threshold: float = Field(
+        0.5, ge=0, le=1, description="Minimum word similarity for a feedback word."
+    )
+    feedback_terms: int = Field(1, ge=1, le=10, description="Feedback words per question word.")
+    fusion: Literal["fixed", "adaptive"] = Field(
+        "adaptive",
+        description="'fixed': the configured weights; 'adaptive': each list's weight is scaled "
+        "by how many of its top hits the other list also ranks (rag/index/fusion.py).",
+    )
+    agreement_depth: int = Field(
+        10, ge=1, le=1000, description="Top hits of each list checked against the other."
+    )
+    agreement_floor: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="Share of a list's weight kept when none of its top hits is confirmed.",
+    )
 
 
 class LLMSettings(_Section):
