@@ -163,9 +163,10 @@ class RetrieveSettings(_Section):
     )
     feedback_terms: int = Field(1, ge=1, le=10, description="Feedback words per question word.")
     fusion: Literal["fixed", "adaptive"] = Field(
-        "adaptive",
+        "fixed",
         description="'fixed': the configured weights; 'adaptive': each list's weight is scaled "
-        "by how many of its top hits the other list also ranks (rag/index/fusion.py).",
+        "by how many of its top hits the other list also ranks (rag/index/fusion.py). "
+        "'adaptive' measured no better once feedback is on (docs/BENCHMARKS.md).",
     )
     agreement_depth: int = Field(
         10, ge=1, le=1000, description="Top hits of each list checked against the other."

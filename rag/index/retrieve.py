@@ -16,6 +16,7 @@ from rag.index.fusion import adaptive_weights, rrf
 from rag.index.records import date_int, filters
 from rag.index.store import Store
 from rag.settings import RetrieveSettings
+from rag.text import analyze
 from rag.types import Passage
 
 MAX_QUESTION_CHARS = 4000
@@ -159,7 +160,14 @@ class Retriever:
                 cfg.feedback_threshold,
                 cfg.feedback_terms,
             )
-            extra += [w for w, _ in found]
+            # A word whose BM25 term the query already has would count twice and pull
+            # towards passages that merely repeat the topic's commonest words.
+            have = set(analyze(" ".join([question, *extra])))
+            for word, _ in found:
+                terms = analyze(word)
+                if terms and not set(terms) <= have:
+                    extra.append(word)
+                    have.update(terms)
         lexical_query = " ".join([question, *extra])
         bm25 = lexical.search(lexical_query, n, lexical.mask(since, until, where.sources))
         bm25_ids = [i for i, _ in bm25]
