@@ -150,10 +150,12 @@ class RetrieveSettings(_Section):
         "'baghdad'): case-folded proper names land next to look-alike words.",
     )
     feedback: bool = Field(
-        True,
+        False,
         description="Cross-script pseudo-relevance feedback: for a question in another script "
         "than the archive, add to the BM25 query the words of the top dense passages closest "
-        "to the question's words (rag/index/feedback.py).",
+        "to the question's words (rag/index/feedback.py). Off by default: it lifts XQuAD "
+        "en→ar and the scale benchmark but lowers English doc@3 on the news gold set "
+        "(docs/BENCHMARKS.md); turn it on for large or encyclopaedic archives.",
     )
     feedback_passages: int = Field(
         5, ge=1, le=100, description="Top dense passages whose words feed the BM25 query."

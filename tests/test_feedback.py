@@ -55,7 +55,7 @@ def test_feedback_adds_arabic_words_of_the_top_dense_hits(store: Store) -> None:
 
 def test_feedback_words_reach_the_bm25_query(store: Store) -> None:
     settings = make_settings(store.root)
-    on = Retriever(store, settings.retrieve)
+    on = Retriever(store, settings.retrieve.model_copy(update={"feedback": True}))
     off = Retriever(store, settings.retrieve.model_copy(update={"feedback": False}))
     assert store.lexical().known_share(QUESTION) < 0.5
     assert store.lexical().known_share("متى انتهت مهمة التحالف في العراق") >= 0.5
