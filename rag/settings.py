@@ -144,6 +144,44 @@ class RetrieveSettings(_Section):
         0.6, ge=0, le=1, description="Minimum word similarity for a bridge expansion."
     )
     bridge_terms: int = Field(2, ge=1, le=10, description="Expansions per question word.")
+    bridge_keep_case: bool = Field(
+        False,
+        description="Embed question words as written for the bridge ('Baghdad', not "
+        "'baghdad'): case-folded proper names land next to look-alike words. Lifts English "
+        "retrieval everywhere measured, but off by default until the extractive abstention "
+        "floors are recalibrated: it answers one more unanswerable English gold question "
+        "(docs/BENCHMARKS.md).",
+    )
+    feedback: bool = Field(
+        False,
+        description="Cross-script pseudo-relevance feedback: for a question in another script "
+        "than the archive, add to the BM25 query the words of the top dense passages closest "
+        "to the question's words (rag/index/feedback.py). Off by default: it lifts XQuAD "
+        "en→ar and the scale benchmark but lowers English doc@3 on the news gold set "
+        "(docs/BENCHMARKS.md); turn it on for large or encyclopaedic archives.",
+    )
+    feedback_passages: int = Field(
+        5, ge=1, le=100, description="Top dense passages whose words feed the BM25 query."
+    )
+    feedback_threshold: float = Field(
+        0.5, ge=0, le=1, description="Minimum word similarity for a feedback word."
+    )
+    feedback_terms: int = Field(1, ge=1, le=10, description="Feedback words per question word.")
+    fusion: Literal["fixed", "adaptive"] = Field(
+        "fixed",
+        description="'fixed': the configured weights; 'adaptive': each list's weight is scaled "
+        "by how many of its top hits the other list also ranks (rag/index/fusion.py). "
+        "'adaptive' measured no better once feedback is on (docs/BENCHMARKS.md).",
+    )
+    agreement_depth: int = Field(
+        10, ge=1, le=1000, description="Top hits of each list checked against the other."
+    )
+    agreement_floor: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="Share of a list's weight kept when none of its top hits is confirmed.",
+    )
 
 
 class LLMSettings(_Section):

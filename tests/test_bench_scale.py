@@ -138,3 +138,9 @@ def test_tiny_scale_run_reports_every_figure(tmp_path: Path) -> None:
     for plot in ("throughput.png", "latency.png", "memory.png"):
         assert (tmp_path / "out" / plot).stat().st_size > 1000
     assert not (tmp_path / "out" / "work").exists()  # archives and stores are cleaned up
+
+
+def test_queries_only_needs_the_stores_of_a_kept_run(tmp_path: Path) -> None:
+    opts = ScaleOptions(sizes=[60], out=tmp_path / "out", queries_only=True, log=lambda _: None)
+    with pytest.raises(InputError, match="no store for size 60"):
+        run_scale(opts)

@@ -58,6 +58,7 @@ class ScaleOptions:
     server_sizes: list[int] = field(default_factory=list)  # sizes also run via `chroma run`
     benchmarks: Path = BENCHMARKS
     keep: bool = False  # keep archives and stores afterwards
+    queries_only: bool = False  # reuse the stores a --keep run left; run only the queries
     log: Callable[[str], None] = print
 
 
@@ -357,6 +358,10 @@ def run_scale(opts: ScaleOptions) -> dict[str, Path]:
     """Run the benchmark for every size and write the report; returns the written paths."""
     opts.out.mkdir(parents=True, exist_ok=True)
     work = opts.work or opts.out / "work"
+    if opts.queries_only:
+        from rag.bench.scale_queries import run_queries_only
+
+        return run_queries_only(opts, work)
     work.mkdir(parents=True, exist_ok=True)
     report: Result = {
         "benchmark": "rag bench scale",

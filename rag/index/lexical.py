@@ -281,6 +281,28 @@ class LexicalIndex:
             word_vocab=self.word_vocab,
         )
 
+    def chunk_words(self, chunk_ids: Iterable[str]) -> list[str]:
+        """The distinct bridge words of the given chunks (those the index holds), in order of
+        first appearance."""
+        self.has("")  # builds the position map
+        assert self._position is not None
+        rows = [self._position[c] for c in chunk_ids if c in self._position]
+        ptr, values = self._words.indptr, self._words.values
+        ids = [values[ptr[r] : ptr[r + 1]] for r in rows]
+        if not ids:
+            return []
+        unique = dict.fromkeys(np.concatenate(ids).tolist())
+        return [self.word_vocab.items[i] for i in unique]
+
+    def known_share(self, query: str) -> float:
+        """The share of the query's BM25 terms that occur in the archive (1.0 without terms):
+        an English question over an Arabic archive has almost none."""
+        terms = analyze(query)
+        if not terms or self._bm25 is None:
+            return 1.0
+        vocab = self._bm25.vocab_dict
+        return sum(t in vocab for t in terms) / len(terms)
+
     def top_words(self, limit: int) -> list[str]:
         """Bridge words by the number of chunks holding them, most widespread first."""
         if not len(self._words.values):
