@@ -145,12 +145,11 @@ class RetrieveSettings(_Section):
     )
     bridge_terms: int = Field(2, ge=1, le=10, description="Expansions per question word.")
     bridge_keep_case: bool = Field(
-        False,
+        True,
         description="Embed question words as written for the bridge ('Baghdad', not "
         "'baghdad'): case-folded proper names land next to look-alike words. Lifts English "
-        "retrieval everywhere measured, but off by default until the extractive abstention "
-        "floors are recalibrated: it answers one more unanswerable English gold question "
-        "(docs/BENCHMARKS.md).",
+        "retrieval everywhere measured (docs/BENCHMARKS.md); the extractive backend then "
+        "answers one more unanswerable English gold question.",
     )
     feedback: bool = Field(
         False,
