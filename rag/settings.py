@@ -313,6 +313,26 @@ class UISettings(_Section):
         "is dropped beyond this.",
     )
     concurrency: int = Field(4, ge=1, description="Requests the UI's queue runs at once.")
+    housekeeping_s: float = Field(
+        10.0,
+        ge=0,
+        description="Seconds between sweeps that free closed sessions and hand freed heap "
+        "memory back to the system (glibc malloc_trim); without them the server stays at "
+        "its peak after load. 0: off.",
+    )
+    session_grace_s: float = Field(
+        60.0,
+        ge=0,
+        description="Seconds a closed browser session's state is kept for a reconnect "
+        "before it is freed (Gradio alone keeps it an hour).",
+    )
+    malloc_arenas: int = Field(
+        2,
+        ge=0,
+        le=64,
+        description="glibc malloc arenas of the server (as MALLOC_ARENA_MAX); fewer arenas "
+        "fragment less under many threads. 0: the C library's default (8 per core).",
+    )
 
 
 class Settings(BaseSettings):

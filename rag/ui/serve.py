@@ -13,6 +13,7 @@ from rag.errors import ConfigError
 from rag.pipeline import Pipeline
 from rag.settings import Settings, UISettings
 from rag.ui.app import build_app
+from rag.ui.memory import Housekeeper, limit_arenas
 from rag.ui.style import CSS, theme
 
 
@@ -106,6 +107,9 @@ def launch(
     session count bounded; read-only apps accept no file at all on Gradio's upload route."""
     ui = settings.ui
     demo.queue(default_concurrency_limit=ui.concurrency)
+    # Gradio keeps timings of the last 10,000 events for its analytics page; 1,000 will do.
+    if hasattr(demo._queue, "ANALYTICS_MAX_EVENTS"):
+        demo._queue.ANALYTICS_MAX_EVENTS = 1000
     demo.launch(
         server_name=host,
         server_port=port,
@@ -132,9 +136,15 @@ def serve(settings: Settings, host: str, port: int, *, access: Access | None = N
     `access` defaults to `check_access` without --no-auth (refuses an exposed host
     without a login)."""
     access = access or check_access(settings.ui, host, port)
+    ui = settings.ui
+    limit_arenas(ui.malloc_arenas)  # before the server's threads make their arenas
     pipeline = Pipeline.from_settings(settings)
     demo = build_app(pipeline, settings)
+    housekeeper = Housekeeper(demo, ui.housekeeping_s, ui.session_grace_s)
+    housekeeper.start()
     try:
         launch(demo, settings, host, port, login=access.login, quiet=True)
     except OSError as exc:  # port taken, unknown interface
         raise ConfigError(f"cannot serve on {host}:{port}: {exc}") from None
+    finally:
+        housekeeper.stop()
