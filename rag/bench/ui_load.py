@@ -26,7 +26,7 @@ from rag.bench.concurrency import FAILURES, _free_port, _rss_mb, hammer
 from rag.bench.scale import machine
 from rag.bench.scale_workers import gold_items
 from rag.errors import StoreError
-from rag.settings import Settings
+from rag.settings import PROJECT_ROOT, Settings
 
 Result = dict[str, Any]
 # UI settings the child server takes from this process's settings.
@@ -44,6 +44,7 @@ def start_server(settings: Settings, port: int, *, ready_s: float = 300) -> subp
     """`rag serve` over the settings' store on 127.0.0.1:`port`, once it accepts
     connections; the UI limits of `settings` are passed through the environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env["PYTHONPATH"] = str(PROJECT_ROOT)  # this checkout, whatever is installed
     if settings.store.server_url:
         env["RAG_STORE__SERVER_URL"] = settings.store.server_url
     for name in _PASSED:
