@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,8 @@ def run_round(
     from gradio_client import Client
 
     sessions: queue.SimpleQueue = queue.SimpleQueue()
-    opened = [Client(url, verbose=False, auth=login) for _ in range(clients)]
+    with ThreadPoolExecutor(min(clients, 8)) as pool:  # tabs open at about the same time
+        opened = list(pool.map(lambda _: Client(url, verbose=False, auth=login), range(clients)))
     for client in opened:
         sessions.put(client)
     local = threading.local()
