@@ -315,10 +315,75 @@ class AnswerSettings(_Section):
 
 
 class UISettings(_Section):
-    host: str = Field("127.0.0.1", description="Interface the UI binds to.")
+    host: str = Field(
+        "127.0.0.1",
+        description="Interface the UI binds to. Anything but loopback (127.0.0.0/8, ::1, "
+        "localhost) needs username and password, or `rag serve --no-auth`.",
+    )
     port: int = Field(7860, ge=1, le=65535, description="Port of the UI.")
+    username: str | None = Field(
+        None, description="Login name of the UI (RAG_UI__USERNAME); unset: no login page."
+    )
+    password: SecretStr | None = Field(
+        None,
+        description="Login password (RAG_UI__PASSWORD); never a command-line option, so it "
+        "stays out of shell history and process lists.",
+    )
+    password_file: Path | None = Field(
+        None,
+        description="File whose first line is the login password (instead of `password`; "
+        "e.g. a container secret).",
+    )
+    read_only: bool = Field(
+        False,
+        description="Ask only: no upload panel, no upload endpoint, and Gradio's file route "
+        "accepts no file.",
+    )
     max_upload_mb: float = Field(10.0, gt=0, description="Largest file accepted by upload.")
+    max_upload_files: int = Field(
+        20, ge=1, le=1000, description="Files accepted by one upload; the rest are refused."
+    )
+    max_history_turns: int = Field(
+        6,
+        ge=0,
+        le=100,
+        description="Earlier question/answer turns kept per session and given to the pipeline "
+        "to read follow-up questions.",
+    )
+    max_source_panels: int = Field(
+        10,
+        ge=1,
+        le=200,
+        description="Answers per session whose sources stay in the sources panel; the chat "
+        "shows as many turns, so every citation link leads somewhere.",
+    )
+    max_sessions: int = Field(
+        1000,
+        ge=1,
+        description="Browser sessions whose state the server keeps; the least recently used "
+        "is dropped beyond this.",
+    )
     concurrency: int = Field(4, ge=1, description="Requests the UI's queue runs at once.")
+    housekeeping_s: float = Field(
+        10.0,
+        ge=0,
+        description="Seconds between sweeps that free closed sessions and hand freed heap "
+        "memory back to the system (glibc malloc_trim); without them the server stays at "
+        "its peak after load. 0: off.",
+    )
+    session_grace_s: float = Field(
+        60.0,
+        ge=0,
+        description="Seconds a closed browser session's state is kept for a reconnect "
+        "before it is freed (Gradio alone keeps it an hour).",
+    )
+    malloc_arenas: int = Field(
+        2,
+        ge=0,
+        le=64,
+        description="glibc malloc arenas of the server (as MALLOC_ARENA_MAX); fewer arenas "
+        "fragment less under many threads. 0: the C library's default (8 per core).",
+    )
 
 
 class Settings(BaseSettings):

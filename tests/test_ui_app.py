@@ -24,7 +24,8 @@ from rag.index.store import Store
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.text import fold
-from rag.ui.app import ChatActions, build_app, launch
+from rag.ui.app import ChatActions, build_app
+from rag.ui.serve import launch
 
 AR_QUESTION = "متى تنتهي مهمة التحالف الدولي في العراق؟"
 EN_QUESTION = "When does the coalition mission in Iraq end?"

@@ -23,7 +23,8 @@ from rag.index.retrieve import Retriever
 from rag.index.store import Store
 from rag.ingest.run import ingest
 from rag.pipeline import Pipeline
-from rag.ui.app import build_app, launch
+from rag.ui.app import build_app
+from rag.ui.serve import launch
 
 pytestmark = [
     pytest.mark.browser,

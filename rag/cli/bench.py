@@ -255,6 +255,43 @@ def bench_concurrency(
     run_command(body)
 
 
+@bench_app.command("ui")
+def bench_ui(
+    store: StoreOpt = None,
+    clients: Annotated[
+        int, typer.Option("--clients", min=1, help="Browser-like sessions per round.")
+    ] = 20,
+    seconds: Annotated[
+        float, typer.Option("--seconds", min=1, help="Duration of all rounds together.")
+    ] = 300,
+    rounds: Annotated[
+        int, typer.Option("--rounds", min=1, help="Rounds (new sessions each round).")
+    ] = 3,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the JSON here.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sessions through the chat UI in rounds: errors, p50/p95, and the server's memory
+    after each round (does it return to its level?)."""
+
+    def body() -> None:
+        from rag.bench.ui_load import run_ui_load, to_markdown
+
+        result = run_ui_load(
+            cli_settings(store),
+            clients=clients,
+            seconds=seconds,
+            rounds=rounds,
+            out=out_file,
+            log=lambda line: err.print(escape(line)),
+        )
+        if as_json:
+            out.print_json(json.dumps(result, ensure_ascii=False))
+            return
+        out.print(escape(to_markdown(result)))
+
+    run_command(body)
+
+
 @bench_app.command("formats")
 def bench_formats(
     pages: Annotated[

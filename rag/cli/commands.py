@@ -242,21 +242,49 @@ def ask(
 def serve(
     store: StoreOpt = None,
     host: Annotated[
-        str | None, typer.Option("--host", help="Interface to bind (default ui.host: 127.0.0.1).")
+        str | None,
+        typer.Option(
+            "--host",
+            help="Interface to bind (default ui.host: 127.0.0.1). Anything but loopback "
+            "needs a login (RAG_UI__USERNAME, RAG_UI__PASSWORD) or --no-auth.",
+        ),
     ] = None,
     port: Annotated[
         int | None,
         typer.Option("--port", min=1, max=65535, help="Port (default ui.port: 7860)."),
     ] = None,
+    no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--no-auth",
+            help="Serve without a login even on a network interface (prints a warning).",
+        ),
+    ] = False,
+    read_only: Annotated[
+        bool | None,
+        typer.Option(
+            "--read-only", help="Ask only: no upload panel or endpoint (default ui.read_only)."
+        ),
+    ] = None,
 ) -> None:
-    """Start the chat UI over the store built by ingest (local only unless --host says so)."""
+    """Start the chat UI over the store built by ingest (local only unless --host says so;
+    the login comes from settings or the environment, never from the command line)."""
 
     def body() -> None:
-        from rag.ui.app import serve as run_serve
+        from rag.ui.serve import check_access
+        from rag.ui.serve import serve as run_serve
 
-        settings = cli_settings(store, ui={"host": host, "port": port})
-        err.print(f"chat UI on http://{settings.ui.host}:{settings.ui.port}/ (Ctrl+C to stop)")
-        run_serve(settings, settings.ui.host, settings.ui.port)
+        settings = cli_settings(
+            store, ui={"host": host, "port": port, "read_only": read_only or None}
+        )
+        ui = settings.ui
+        access = check_access(ui, ui.host, ui.port, no_auth=no_auth)
+        if access.warning:
+            err.print(f"[yellow]{escape(access.warning)}[/yellow]")
+        mode = ", read-only" if ui.read_only else ""
+        login = f", login as {ui.username}" if access.login else ""
+        err.print(f"chat UI on http://{ui.host}:{ui.port}/{login}{mode} (Ctrl+C to stop)")
+        run_serve(settings, ui.host, ui.port, access=access)
 
     run_command(body)
 

@@ -12,7 +12,7 @@ from typing import Any
 import gradio as gr
 
 from rag.answer.extractive import Answer
-from rag.errors import ConfigError, InputError, RagError
+from rag.errors import InputError, RagError
 from rag.index.retrieve import SearchFilters
 from rag.pipeline import Pipeline
 from rag.settings import Settings
@@ -28,6 +28,7 @@ from rag.ui.format import (
     streaming_html,
     user_html,
 )
+from rag.ui.style import HEADER
 from rag.ui.text import draft_differs
 
 EXAMPLES = [
@@ -37,41 +38,6 @@ EXAMPLES = [
     "Who is the Pentagon press secretary?",
     "إلى أين ستنتقل القوات الأمريكية التي تغادر قاعدة عين الأسد الجوية؟",
 ]
-_FONTS = '"Noto Sans", "Noto Naskh Arabic", "Noto Sans Arabic", "DejaVu Sans", sans-serif'
-_ARABIC_FONTS = '"Noto Naskh Arabic", "Noto Sans Arabic", "Noto Sans", sans-serif'
-CSS = f"""
-.gradio-container, .gradio-container button, .gradio-container input,
-.gradio-container textarea {{ font-family: {_FONTS}; }}
-[dir="rtl"], :lang(ar) {{ font-family: {_ARABIC_FONTS}; }}
-.msg[dir="rtl"], .line[dir="rtl"], li[dir="rtl"], .src-card[dir="rtl"], .src-meta[dir="rtl"],
-.sources[dir="rtl"] {{ direction: rtl; text-align: start; }}
-.msg[dir="ltr"], .line[dir="ltr"], li[dir="ltr"], .src-card[dir="ltr"], .src-meta[dir="ltr"],
-.sources[dir="ltr"] {{ direction: ltr; text-align: start; }}
-#question textarea, .gallery-item, .example {{ unicode-bidi: plaintext; text-align: start; }}
-.msg ul.quotes {{ margin: 0.3em 0; padding-inline-start: 1.2em; }}
-sup.cite a {{ text-decoration: none; font-weight: 600; }}
-.notice {{ margin-top: 0.5em; padding: 0.3em 0.6em; border-radius: 6px; font-size: 0.92em;
-  background: #fff7e6; border-inline-start: 3px solid #f0a020; color: #4a3500; }}
-.msg.error {{ background: #fdecec; border-inline-start: 3px solid #d33; padding: 0.4em 0.6em;
-  color: #5a0b0b; }}
-.src-card {{ border: 1px solid #ddd; border-radius: 8px; padding: 0.6em 0.8em; margin: 0.5em 0;
-  background: #fafafa; color: #222; }}
-.src-card:target {{ outline: 2px solid #2563eb; }}
-.src-meta {{ font-size: 0.85em; color: #555; margin: 0.2em 0; }}
-.src-passage {{ margin: 0.4em 0 0; padding-inline-start: 0.6em;
-  border-inline-start: 3px solid #ccc; line-height: 1.7; }}
-.src-passage mark {{ background: #fde68a; color: #111; padding: 0 0.1em; }}
-#sources {{ max-height: 80vh; overflow-y: auto; }}
-.earlier {{ margin-top: 1.2em; border-top: 1px dashed #bbb; color: #555; font-size: 0.9em; }}
-.src-foot {{ font-size: 0.8em; color: #666; margin-top: 0.6em; }}
-.llm-status.ok {{ color: #166534; }} .llm-status.down {{ color: #b91c1c; }}
-.llm-status.off {{ color: #555; }}
-"""
-_HEADER = (
-    '<div class="app-head"><h1 dir="ltr">News archive Q&amp;A</h1>'
-    '<p dir="rtl" lang="ar">اسأل الأرشيف بالعربية أو بالإنجليزية؛ كل إجابة مقرونة بمصادرها.</p>'
-    '<p dir="ltr">Ask in Arabic or English; every answer cites verbatim, dated sources.</p></div>'
-)
 
 
 def _parse_date(value: str | None, label: str) -> Any:
@@ -83,6 +49,22 @@ def _parse_date(value: str | None, label: str) -> Any:
     if parsed is None:
         raise InputError(f"{label}: cannot read '{value.strip()}' as a date (try 2024-01-31)")
     return parsed
+
+
+def _last_turns(messages: Sequence[dict] | None, turns: int) -> list[dict]:
+    """The last `turns` question/answer pairs of a message list (chat or history)."""
+    messages = list(messages or [])
+    return messages[-2 * turns :] if turns > 0 else []
+
+
+def _panels(panels: Sequence[Any] | None) -> list[tuple[int, str]]:
+    """The session's sources panels, newest first, as (turn, HTML); malformed entries are
+    dropped rather than trusted."""
+    return [
+        (int(p[0]), p[1])
+        for p in panels or []
+        if isinstance(p, (tuple, list)) and len(p) == 2 and isinstance(p[1], str)
+    ]
 
 
 class ChatActions:
@@ -100,7 +82,7 @@ class ChatActions:
         message: str,
         chat: list[dict] | None,
         history: list[dict] | None,
-        panels: list[str] | None,
+        panels: list[Any] | None,
         language: str,
         k: float,
         since: str,
@@ -109,13 +91,19 @@ class ChatActions:
         backend: str,
     ) -> Iterator[tuple[Any, ...]]:
         """Stream an answer into the chat, then show the verified answer and its sources.
-        Yields (chat, history, panels, sources panel HTML, question box)."""
-        chat, history, panels = list(chat or []), list(history or []), list(panels or [])
+        Yields (chat, history, panels, sources panel HTML, question box). What the session
+        keeps is trimmed here, whatever the client sent: the last `ui.max_history_turns`
+        turns of history, the last `ui.max_source_panels` answers' sources and chat turns."""
+        limits = self.settings.ui
+        keep = limits.max_source_panels - 1  # earlier turns kept beside the new one
+        chat = _last_turns(chat, keep)
+        history = _last_turns(history, limits.max_history_turns)
+        panels = _panels(panels)[:keep]
         question = (message or "").strip()
         if not question:
             yield chat, history, panels, gr.skip(), ""
             return
-        turn = len(panels) + 1
+        turn = panels[0][0] + 1 if panels else 1
         chat += [
             {"role": "user", "content": user_html(question)},
             {"role": "assistant", "content": streaming_html("")},
@@ -150,13 +138,16 @@ class ChatActions:
         assert final is not None
         revised = bool(text.strip()) and draft_differs(text, final)
         chat[-1] = {"role": "assistant", "content": answer_html(final, turn, revised=revised)}
-        history = [
-            *history,
-            {"role": "user", "content": question},
-            {"role": "assistant", "content": final.answer},
-        ]
-        panels = [sources_html(final, turn), *panels]
-        yield chat, history, panels, sources_panel_html(panels), ""
+        history = _last_turns(
+            [
+                *history,
+                {"role": "user", "content": question},
+                {"role": "assistant", "content": final.answer},
+            ],
+            limits.max_history_turns,
+        )
+        panels = [(turn, sources_html(final, turn)), *panels]
+        yield chat, history, panels, sources_panel_html([html for _, html in panels]), ""
 
     def stage(self, files: Sequence[str]) -> tuple[list[Path], list[tuple[str, str]]]:
         """Copy accepted uploads into <store>/uploads/; (copied files, rejected with reason)."""
@@ -199,9 +190,15 @@ class ChatActions:
         """Add uploaded files to the archive through the same ingest code as the CLI."""
         from rag.ingest.run import ingest
 
+        if self.settings.ui.read_only:  # the event is not even wired then; defence in depth
+            return "This archive is read-only: uploads are off.", gr.skip(), None
         if isinstance(files, str):
             files = [files]
-        staged, skipped = self.stage(list(files or []))
+        files = list(files or [])
+        limit = self.settings.ui.max_upload_files
+        over = f"over the limit of {limit} files per upload"
+        staged, skipped = self.stage(files[:limit])
+        skipped += [(Path(f).name, over) for f in files[limit:]]
         added: list[str] = []
         updated: list[str] = []
         unchanged: list[str] = []
@@ -242,23 +239,40 @@ class ChatActions:
         return llm_status_html(self.pipeline.llm_status(), llm.model, llm.base_url)
 
 
-def _theme() -> gr.themes.Theme:
-    font = [
-        gr.themes.Font("Noto Sans"),
-        gr.themes.Font("Noto Naskh Arabic"),
-        gr.themes.Font("Noto Sans Arabic"),
-        "sans-serif",
-    ]
-    return gr.themes.Default(font=font, font_mono=[gr.themes.Font("Noto Sans Mono"), "monospace"])
+def _upload_panel(settings: Settings) -> tuple[gr.File, gr.Button, gr.Textbox]:
+    ui = settings.ui
+    with gr.Accordion("Add documents / إضافة وثائق", open=False):
+        exts = list(settings.ingest.extensions)
+        gr.Markdown(
+            f"Accepted: {' '.join(exts)} · up to {ui.max_upload_mb:g} MB per file, "
+            f"{ui.max_upload_files} files per upload."
+        )
+        files = gr.File(
+            file_count="multiple",
+            file_types=exts,
+            type="filepath",
+            label="Files / ملفات",
+            elem_id="upload",
+        )
+        add = gr.Button("Add to archive / أضف إلى الأرشيف", elem_id="add")
+        report = gr.Textbox(
+            label="Upload report / تقرير الإضافة",
+            lines=5,
+            interactive=False,
+            elem_id="upload-report",
+        )
+    return files, add, report
 
 
 def build_app(pipeline: Pipeline, settings: Settings) -> gr.Blocks:
-    """The chat app over one shared pipeline (launch it with `launch`)."""
+    """The chat app over one shared pipeline (start it with `rag.ui.serve.launch`); with
+    `ui.read_only`, without the upload panel and its endpoint."""
     actions = ChatActions(pipeline, settings)
     with gr.Blocks(title="News archive Q&A · أسئلة الأرشيف", analytics_enabled=False) as demo:
-        gr.HTML(_HEADER)
+        gr.HTML(HEADER)
         history = gr.State([])  # plain-text turns for follow-up questions
-        panels = gr.State([])  # sources of every answer, newest first (old links stay valid)
+        # (turn, sources HTML) of the last answers, newest first (their links stay valid)
+        panels = gr.State([])
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
@@ -319,26 +333,7 @@ def build_app(pipeline: Pipeline, settings: Settings) -> gr.Blocks:
                     elem_id="llm-status",
                 )
                 check = gr.Button("Check LLM / فحص النموذج", size="sm")
-        with gr.Accordion("Add documents / إضافة وثائق", open=False):
-            exts = list(settings.ingest.extensions)
-            gr.Markdown(
-                f"Accepted: {' '.join(exts)} · up to {settings.ui.max_upload_mb:g} MB per file."
-            )
-            files = gr.File(
-                file_count="multiple",
-                file_types=exts,
-                type="filepath",
-                label="Files / ملفات",
-                elem_id="upload",
-            )
-            add = gr.Button("Add to archive / أضف إلى الأرشيف", elem_id="add")
-            report = gr.Textbox(
-                label="Upload report / تقرير الإضافة",
-                lines=5,
-                interactive=False,
-                elem_id="upload-report",
-            )
-
+        upload = None if settings.ui.read_only else _upload_panel(settings)
         ask_in = [box, chatbot, history, panels, language, k, since, until, source_filter, backend]
         ask_out = [chatbot, history, panels, sources_panel, box]
         box.submit(actions.ask, ask_in, ask_out, api_name="ask")
@@ -349,45 +344,9 @@ def build_app(pipeline: Pipeline, settings: Settings) -> gr.Blocks:
             [chatbot, history, panels, sources_panel, box],
             api_name="clear",
         )
-        add.click(actions.upload, [files], [report, source_filter, files], api_name="upload")
+        if upload is not None:  # read-only: no upload event, so no /upload endpoint either
+            files, add, report = upload
+            add.click(actions.upload, [files], [report, source_filter, files], api_name="upload")
         check.click(actions.llm_status, None, status, api_name="llm_status")
         demo.load(actions.llm_status, None, status, api_visibility="private")
     return demo
-
-
-def launch(
-    demo: gr.Blocks,
-    settings: Settings,
-    host: str,
-    port: int,
-    *,
-    block: bool = True,
-    quiet: bool = False,
-) -> None:
-    """Start the app: local only unless asked, no share link, no analytics, queued events."""
-    demo.queue(default_concurrency_limit=settings.ui.concurrency)
-    demo.launch(
-        server_name=host,
-        server_port=port,
-        share=False,
-        prevent_thread_lock=not block,
-        show_error=False,
-        max_file_size=int(settings.ui.max_upload_mb * 1_000_000),
-        theme=_theme(),
-        css=CSS,
-        ssr_mode=False,
-        mcp_server=False,
-        pwa=False,
-        quiet=quiet,
-        footer_links=[],
-    )
-
-
-def serve(settings: Settings, host: str, port: int) -> None:
-    """Open the store once, build the pipeline once, and serve the chat until interrupted."""
-    pipeline = Pipeline.from_settings(settings)
-    demo = build_app(pipeline, settings)
-    try:
-        launch(demo, settings, host, port, quiet=True)
-    except OSError as exc:  # port taken, unknown interface
-        raise ConfigError(f"cannot serve on {host}:{port}: {exc}") from None
