@@ -116,8 +116,6 @@ class Pipeline:
         relevant = self._relevant(passages, lang)
 
         result: Answer | None = None
-        unverified: list[str] = []
-        spent: dict[str, int] = {}
         first_token = 0.0
         if not relevant:
             result = self._abstain(question, lang, passages, chosen)
@@ -141,27 +139,26 @@ class Pipeline:
                         result = event
             except LLMError as exc:
                 fallback = str(exc)
-            if (
-                result is not None
-                and result.abstained
-                and result.unsupported
-                and self.settings.answer.when_unverified == "extractive"
-            ):
+            mode = self.settings.answer.when_unverified
+            if result is not None and result.abstained and result.unsupported and mode != "abstain":
                 # The model answered, but nothing it said held against the sources: their own
-                # words serve the reader better than a refusal.
-                unverified, n = result.unsupported, len(result.unsupported)
-                spent = result.llm_usage
-                fallback = (
-                    f"none of the model's {n} claim{'s' if n > 1 else ''} could be verified "
-                    "against the sources; quoting them instead"
-                )
-                result = None
+                # words serve the reader better than a refusal, if they answer at all.
+                quoted = ExtractiveAnswerer(
+                    self.embedder.embed, texts, self.settings, lang, self.retriever.lexical_query
+                ).answer(standalone, passages)
+                agree = bool(quoted.citations) and quoted.citations[0].quote in result.pointed
+                if not quoted.abstained and (mode == "extractive" or agree):
+                    n = len(result.unsupported)
+                    fallback = (
+                        f"none of the model's {n} claim{'s' if n > 1 else ''} could be verified "
+                        "against the sources; quoting them instead"
+                    )
+                    quoted.unsupported, quoted.llm_usage = result.unsupported, result.llm_usage
+                    result = quoted
         if result is None:
             result = ExtractiveAnswerer(
                 self.embedder.embed, texts, self.settings, lang, self.retriever.lexical_query
             ).answer(standalone, passages)
-            result.unsupported = unverified
-            result.llm_usage = spent
             if not first_token:  # after a failed LLM draft, the final Answer replaces it
                 first_token = time.perf_counter()
                 yield result.answer

@@ -229,11 +229,13 @@ class AnswerSettings(_Section):
         "auto",
         description="'auto': the LLM when configured and reachable, else extractive.",
     )
-    when_unverified: Literal["extractive", "abstain"] = Field(
-        "extractive",
+    when_unverified: Literal["agree", "extractive", "abstain"] = Field(
+        "agree",
         description="When the LLM answered but none of its claims could be verified against "
-        "the sources: give the extractive answer (the sources' own words, with `fallback` "
-        "saying why) or abstain. A model that declines to answer always abstains.",
+        "the sources: 'agree' gives the extractive answer (the sources' own words, `fallback` "
+        "saying why) only if the model cited the sentence that answer quotes first (both "
+        "point at the same place), else abstains; 'extractive' always gives it; 'abstain' "
+        "never. A model that declines to answer always abstains.",
     )
     language: Literal["auto", "ar", "en"] = Field(
         "auto", description="Answer language; 'auto' answers in the question's language."

@@ -62,6 +62,11 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     dropped_citations: int = Field(0, description="Markers removed because unverifiable.")
     unsupported: list[str] = Field(default_factory=list, description="Sentences left uncited.")
+    pointed: list[str] = Field(
+        default_factory=list,
+        exclude=True,
+        description="LLM answers: the evidence sentences its unverified claims cited.",
+    )
     sources: list[Passage] = Field(default_factory=list, description="Passages retrieved.")
     timings: Timings = Field(default_factory=Timings)
     llm_usage: dict[str, int] = Field(

@@ -133,6 +133,7 @@ class LLMAnswerer:
         result.timings.verify_ms = round((time.perf_counter() - t) * 1000, 1)
         result.dropped_citations = verified.dropped
         result.unsupported = verified.unsupported
+        result.pointed = verified.pointed
         if verified.citations:
             result.answer, result.citations, result.abstained = (
                 verified.text,

@@ -30,6 +30,8 @@ class Verified:
     citations: list[Citation] = field(default_factory=list)
     dropped: int = 0
     unsupported: list[str] = field(default_factory=list)
+    # Quotes the unverified claims pointed at: where the model says the answer is.
+    pointed: list[str] = field(default_factory=list)
 
 
 class SupportCheck:
@@ -272,6 +274,7 @@ def verify_claims(
             kept = max((x for x in ranked if x), key=lambda x: x[0][1], default=[])
         if not kept:
             result.unsupported.append(claim.text)
+            result.pointed += [evidence[n - 1].quote for n in cited]
             continue
         markers = []
         for n, score in kept:
@@ -291,7 +294,8 @@ def verify_claims(
     if result.citations and not any(check.answers(text) for text in sentences):
         # True, cited, and beside the point: not an answer to this question.
         result.unsupported += [c.text for c in claims if c.text not in result.unsupported]
-        return Verified(dropped=result.dropped, unsupported=result.unsupported)
+        pointed = result.pointed + [c.quote for c in result.citations]
+        return Verified(dropped=result.dropped, unsupported=result.unsupported, pointed=pointed)
     result.text = " ".join(sentences)
     return result
 
