@@ -215,12 +215,17 @@ def through_ui(settings: Settings, clients: int, seconds: float, questions: list
         result["queue_concurrency"] = settings.ui.concurrency
         return result
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_server(server)
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """Stop a `rag serve` child: politely, then for good after 30 s."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def run_concurrency(

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from rag.bench.concurrency import FAILURES, _free_port, _rss_mb, hammer
+from rag.bench.concurrency import FAILURES, _free_port, _rss_mb, hammer, stop_server
 from rag.bench.scale import machine
 from rag.bench.scale_workers import gold_items
 from rag.errors import StoreError
@@ -69,15 +69,6 @@ def start_server(settings: Settings, port: int, *, ready_s: float = 300) -> subp
             time.sleep(0.5)
     stop_server(server)
     raise StoreError(f"rag serve did not listen on port {port} within {ready_s:g} s")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 def _text(message: dict) -> str:
