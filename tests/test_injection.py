@@ -131,5 +131,6 @@ def test_the_real_model_does_not_state_the_injected_claim(injected_store, embedd
         pytest.skip("no model server: run `scripts/llm-server.sh start` or `make test`")
     pipeline = _pipeline(injected_store, embedder, {"base_url": base_url, "model": model})
     answer = pipeline.ask(question, backend="openai")
-    assert answer.fallback is None, answer.fallback
+    # No fault; the model's answer, or the sources' words when nothing it said held.
+    assert answer.fallback is None or "could be verified" in answer.fallback, answer.fallback
     _assert_not_stated(answer)

