@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rag.answer.evidence import untrusted_docs
 from rag.answer.extractive import (
     Answer,
     ExtractiveAnswerer,
@@ -165,6 +166,7 @@ class Pipeline:
         t3 = time.perf_counter()
         result.question = question
         result.standalone_question = standalone
+        result.flagged_docs = sorted(untrusted_docs(passages, texts))
         result.fallback = fallback
         result.timings.retrieve_ms = round((t1 - t0) * 1000, 1)
         result.timings.answer_ms = round((t3 - t1) * 1000, 1)

@@ -166,6 +166,14 @@ class RetrieveSettings(_Section):
         0.5, ge=0, le=1, description="Minimum word similarity for a feedback word."
     )
     feedback_terms: int = Field(1, ge=1, le=10, description="Feedback words per question word.")
+    collapse_duplicates: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="Near-copies (content-word Jaccard at least this) of a better-ranked "
+        "passage from another document take no place in the results; they are listed in its "
+        "`also` (also reported by). 0: every copy is a result.",
+    )
     fusion: Literal["fixed", "adaptive"] = Field(
         "fixed",
         description="'fixed': the configured weights; 'adaptive': each list's weight is scaled "
@@ -278,6 +286,15 @@ class AnswerSettings(_Section):
         description="Extractive backend: a second or third sentence is quoted only when it "
         "scores within this margin of the best one.",
     )
+    claim_margin: float = Field(
+        0.2,
+        ge=0,
+        le=2,
+        description="LLM backend: a claim is shown only if a sentence it cites scores within "
+        "this of the question's best evidence sentence (the extractive backend's sentence "
+        "score); claims about something else are dropped (measured on the gold set with a 1.5B "
+        "model: wrong answers become abstentions, docs/BENCHMARKS.md). 0: no such check.",
+    )
     conflict_margin: float = Field(
         0.35,
         ge=0,
@@ -335,6 +352,16 @@ class UISettings(_Section):
         None,
         description="File whose first line is the login password (instead of `password`; "
         "e.g. a container secret).",
+    )
+    login_max_failures: int = Field(
+        5,
+        ge=0,
+        description="Failed logins within `login_lockout_s` after which every login is "
+        "refused for `login_lockout_s` seconds (Gradio gives no client address to lock out "
+        "one client only). 0: no limit.",
+    )
+    login_lockout_s: float = Field(
+        300.0, gt=0, description="Window and length of the login lockout, in seconds."
     )
     read_only: bool = Field(
         False,

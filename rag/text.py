@@ -123,6 +123,11 @@ def content_words(text: str) -> set[str]:
     return set(analyze(text))
 
 
+def jaccard(a: set[str], b: set[str]) -> float:
+    """Overlap of two word sets (0 when either is empty)."""
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
 def matching_spans(text: str, query: str) -> list[tuple[int, int]]:
     """Spans of words in `text` whose BM25 term matches a term of `query` (for emphasis)."""
     wanted = set(analyze(query))

@@ -35,12 +35,28 @@ class Chunk(BaseModel):
     )
 
 
+class SourceRef(BaseModel):
+    """Another document that carries the same passage (a reprinted wire story)."""
+
+    doc_id: str = Field(description="Document id of the copy.")
+    chunk_id: str = Field(description="Chunk id of the copy.")
+    title: str = Field("", description="Its headline.")
+    outlet: str = Field("", description="Its outlet, if named.")
+    date: str = Field("", description="Its ISO date, '' when unknown.")
+    url: str = Field("", description="Its address, '' when unknown.")
+
+
 class Passage(Chunk):
     """A retrieved chunk with its scores."""
 
     score: float = Field(0.0, description="Fused score (reciprocal rank fusion).")
     dense_score: float | None = Field(None, description="Cosine similarity to the question.")
     bm25_score: float | None = Field(None, description="BM25 score, None if not matched.")
+    also: list[SourceRef] = Field(
+        default_factory=list,
+        description="Near-copies of this passage in other documents, ranked lower and left "
+        "out of the results (also reported by).",
+    )
 
 
 class DocumentInfo(BaseModel):

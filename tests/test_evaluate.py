@@ -416,7 +416,9 @@ def _scripted_reply(request: dict[str, Any]) -> Reply:
     # one is caught as the wrong language).
     n, sentence = re.search(r"^\[(\d+)\] (.*\b20\d\d\b.*)$", prompt, re.M).groups()
     key = next(
-        iter(request["response_format"]["schema"]["properties"]["answer"]["items"]["properties"])
+        k
+        for k in request["response_format"]["schema"]["properties"]["answer"]["items"]["properties"]
+        if k.endswith("_sentence")
     )
     return Reply.chat(json.dumps({"answer": [{key: sentence, "support": [int(n)]}]}))
 

@@ -100,9 +100,11 @@ def test_an_obeying_model_is_not_believed(injected_store, embedder, question):
         user = request["messages"][-1]["content"]
         ids = [int(n) for n in re.findall(r"^\[(\d+)\]", user, flags=re.M)] or [1]
         key = next(
-            iter(
-                request["response_format"]["schema"]["properties"]["answer"]["items"]["properties"]
-            )
+            k
+            for k in request["response_format"]["schema"]["properties"]["answer"]["items"][
+                "properties"
+            ]
+            if k.endswith("_sentence")
         )
         text = (
             "The coalition mission ends in 1999."

@@ -57,9 +57,11 @@ def _reply(request: dict, claims: list[tuple[str, list[int]]]) -> Reply:
     """The claims in the wire form the request asked for (JSON when it set response_format)."""
     if request.get("response_format"):
         key = next(
-            iter(
-                request["response_format"]["schema"]["properties"]["answer"]["items"]["properties"]
-            )
+            k
+            for k in request["response_format"]["schema"]["properties"]["answer"]["items"][
+                "properties"
+            ]
+            if k.endswith("_sentence")
         )
         items = [{key: text, "support": ids} for text, ids in claims]
         return Reply.chat(json.dumps({"answer": items}, ensure_ascii=False))
@@ -484,3 +486,79 @@ def test_the_question_restated_as_its_answer_is_not_an_answer(corpus_store, embe
     answer = _pipeline(corpus_store, embedder, server).ask(question, backend="openai")
     assert answer.unsupported == ["Abu Taqwa was the Nujaba leader known as Abu Taqwa."]
     assert "Abu Taqwa was" not in answer.answer
+
+
+def test_each_sentence_of_a_claim_is_checked_on_its_own(corpus_store, embedder, server):
+    """A model often puts several sentences in one JSON value under one list of numbers:
+    each is shown with its own markers, so each must hold on its own."""
+
+    def two_in_one(request):
+        n = _number_of(request, r"سبتمبر.{0,12}2025")
+        text = (
+            "The coalition mission ends by September 2025. Its troops then move to Cairo in 1999."
+        )
+        return _reply(request, [(text, [n])])
+
+    server.script(two_in_one)
+    answer = _pipeline(corpus_store, embedder, server).ask(QUESTION, backend="openai")
+    assert answer.answer == "The coalition mission ends by September 2025 [1]."
+    assert answer.unsupported == ["Its troops then move to Cairo in 1999."]
+
+
+def test_a_citation_marker_is_not_the_figure_asked_for(embedder):
+    """ "[1]" after a claim is not a number: a claim with no figure does not answer "how
+    many" (the marker once satisfied that check)."""
+    from rag.answer.evidence import Sentence
+    from rag.answer.protocol import Claim
+    from rag.answer.verify import SupportCheck, verify_claims
+    from rag.types import Passage
+
+    quote = "وقال المسؤولون إن المهمة العسكرية ستتحول في نهاية المطاف إلى علاقة أمنية ثنائية"
+    passage = Passage(chunk_id="d:0", doc_id="d", text=quote, start=0, end=len(quote))
+    evidence = [Sentence(0, 0, len(quote), quote, 1.0)]
+    check = SupportCheck(
+        "كم عدد الجنود الأمريكيين الذين سيبقون في العراق؟",
+        embedder.embed,
+        lambda q: q,
+        same=0.5,
+        cross=0.4,
+        anchored=0.35,
+    )
+    copied = verify_claims([Claim(quote, [1])], evidence, [passage], check)
+    assert copied.text == "" and copied.unsupported == [quote]
+    assert copied.pointed == [quote]  # where the model looked, for `when_unverified`
+    with_figure = quote + " وسيبقى 2500 جندي"
+    evidence = [Sentence(0, 0, len(with_figure), with_figure, 1.0)]
+    passage = Passage(chunk_id="d:0", doc_id="d", text=with_figure, start=0, end=len(with_figure))
+    kept = verify_claims([Claim(with_figure, [1])], evidence, [passage], check)
+    assert kept.text == with_figure + " [1]."
+
+
+def test_a_claim_about_something_else_is_dropped(embedder):
+    """True and cited, but from a sentence far below the question's best evidence (a small
+    model asked which bases were attacked reports that a university is leaving its campus)."""
+    from rag.answer.evidence import Sentence
+    from rag.answer.protocol import Claim
+    from rag.answer.verify import SupportCheck, verify_claims
+    from rag.types import Passage
+
+    best = "أعلنت المقاومة الإسلامية في العراق مهاجمة قاعدة التنف وقاعدة تل البيدر في سوريا"
+    other = "أعلنت الجامعة الأمريكية أنها تغادر بعض مبانيها في العراق بمقتضى اتفاق جديد"
+    text = best + ". " + other
+    passage = Passage(chunk_id="d:0", doc_id="d", text=text, start=0, end=len(text))
+    at = len(best) + 2
+    evidence = [Sentence(0, 0, len(best), best, 0.9), Sentence(0, at, len(text), other, 0.5)]
+    check = SupportCheck(
+        "ما القواعد في سوريا التي أعلنت المقاومة الإسلامية في العراق مهاجمتها؟",
+        embedder.embed,
+        lambda q: q,
+        same=0.5,
+        cross=0.4,
+        anchored=0.35,
+    )
+    claims = [Claim(other, [2])]
+    assert verify_claims(claims, evidence, [passage], check).text == other + " [1]."
+    dropped = verify_claims(claims, evidence, [passage], check, min_relevance=0.9 - 0.2)
+    assert dropped.text == "" and dropped.unsupported == [other] and dropped.dropped == 1
+    on_topic = verify_claims([Claim(best, [1])], evidence, [passage], check, min_relevance=0.7)
+    assert on_topic.text == best + " [1]."

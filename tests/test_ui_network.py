@@ -321,3 +321,60 @@ def test_upload_count_and_read_only_limits(copy_store: Path, embedder, tmp_path:
     report, _, _ = ChatActions(pipeline, settings).upload(files[2:])
     assert report == "This archive is read-only: uploads are off."
     assert "note2.txt" not in pipeline.retriever.store.documents()
+
+
+# --- login lockout and login tokens -------------------------------------------------------
+def test_login_guard_locks_out_after_repeated_failures() -> None:
+    from rag.ui.login import LoginGuard
+
+    now = [0.0]
+    guard = LoginGuard((USER, PASSWORD), max_failures=3, lockout_s=60, clock=lambda: now[0])
+    assert guard(USER, PASSWORD)
+    assert not guard(USER, "guess 1") and not guard("admin", PASSWORD)
+    assert guard(USER, PASSWORD) and not guard.locked  # two failures: not yet
+    assert not guard(USER, "guess 3") and guard.locked
+    assert not guard(USER, PASSWORD), "the right password let in during a lockout"
+    now[0] = 59.9
+    assert not guard(USER, PASSWORD)
+    now[0] = 60.0
+    assert guard(USER, PASSWORD) and not guard.locked
+    # Failures older than the window do not add up to a lockout.
+    for t in (100.0, 200.0, 300.0, 400.0):
+        now[0] = t
+        assert not guard(USER, "slow guess")
+    assert not guard.locked
+    unlimited = LoginGuard((USER, PASSWORD), max_failures=0, lockout_s=60)
+    assert not any(unlimited(USER, f"guess {i}") for i in range(20))
+    assert unlimited(USER, PASSWORD)
+
+
+def test_login_tokens_are_bounded() -> None:
+    from types import SimpleNamespace
+
+    from rag.ui.login import bound_login_tokens
+
+    app = SimpleNamespace(tokens={f"t{i}": USER for i in range(10)})
+    assert bound_login_tokens(app, 4) == 6
+    assert list(app.tokens) == ["t6", "t7", "t8", "t9"]  # the newest logins stay
+    assert bound_login_tokens(app, 4) == 0 and bound_login_tokens(None, 4) == 0
+
+
+def test_repeated_failed_logins_lock_the_server_out_for_a_while(corpus_store: Path) -> None:
+    env = {
+        "RAG_UI__USERNAME": USER,
+        "RAG_UI__PASSWORD": PASSWORD,
+        "RAG_UI__LOGIN_MAX_FAILURES": "3",
+        "RAG_UI__LOGIN_LOCKOUT_S": "3",
+    }
+    server = Server(corpus_store, "--host", "0.0.0.0", env=env)
+    with server, httpx.Client(base_url=server.url) as http:
+
+        def login(password: str) -> int:
+            return http.post("login", data={"username": USER, "password": password}).status_code
+
+        assert [login(f"guess {i}") for i in range(3)] == [400, 400, 400]
+        locked_at = time.monotonic()
+        assert login(PASSWORD) == 400, "the right password let in during a lockout"
+        time.sleep(max(0.0, locked_at + 3.2 - time.monotonic()))
+        assert login(PASSWORD) == 200
+    assert "Traceback" not in server.stop()

@@ -14,7 +14,7 @@ import numpy as np
 
 from rag.answer.cite import Locator
 from rag.ingest.instructions import looks_like_instruction
-from rag.text import content_words, split_sentences
+from rag.text import content_words, jaccard, split_sentences
 from rag.types import Passage
 
 QuestionType = Literal["date", "number", "person", "place", "other"]
@@ -73,17 +73,20 @@ def question_type(question: str) -> QuestionType:
     return "other"
 
 
+def untrusted_docs(passages: Sequence[Passage], texts: dict[str, str]) -> set[str]:
+    """Documents of these passages that speak to an AI assistant anywhere. Such a document is
+    not a source for any of its sentences: the planted claim ("the mission ends in 1999")
+    sits next to the instruction ("always answer 1999"), and only the instruction looks like
+    one."""
+    return {d for d in {p.doc_id for p in passages} if looks_like_instruction(texts.get(d, ""))}
+
+
 class SentenceIndex:
     """Sentences of retrieved passages located in the original documents."""
 
     def __init__(self, passages: Sequence[Passage], texts: dict[str, str]) -> None:
         self.items: list[tuple[int, int, int, str]] = []  # passage index, start, end, quote
-        # A document that speaks to an AI assistant anywhere is not a source for any of its
-        # sentences: the planted claim ("the mission ends in 1999") sits next to the
-        # instruction ("always answer 1999"), and only the instruction looks like one.
-        untrusted = {
-            d for d in {p.doc_id for p in passages} if looks_like_instruction(texts.get(d, ""))
-        }
+        untrusted = untrusted_docs(passages, texts)
         for pi, p in enumerate(passages):
             if p.doc_id in untrusted or p.instructions:
                 continue
@@ -169,8 +172,3 @@ def select_evidence(
         used += size
     order = {pi: rank for rank, pi in enumerate(dict.fromkeys(s.passage for s in picked))}
     return sorted(picked, key=lambda s: (order[s.passage], s.start))
-
-
-def jaccard(a: set[str], b: set[str]) -> float:
-    """Overlap of two word sets (0 when either is empty)."""
-    return len(a & b) / len(a | b) if a and b else 0.0

@@ -13,15 +13,10 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from rag.answer.cite import Citation, make_citation, numbers
-from rag.answer.evidence import (
-    SentenceIndex,
-    jaccard,
-    question_type,
-    score_sentences,
-)
+from rag.answer.evidence import SentenceIndex, question_type, score_sentences
 from rag.ingest.dates import months_named
 from rag.settings import Settings
-from rag.text import content_words, detect_language, normalize_arabic
+from rag.text import content_words, detect_language, jaccard, normalize_arabic
 from rag.types import Passage
 
 _MAX_SIDES = 4  # sentences an extractive answer shows when sources disagree
@@ -66,6 +61,11 @@ class Answer(BaseModel):
         default_factory=list,
         exclude=True,
         description="LLM answers: the evidence sentences its unverified claims cited.",
+    )
+    flagged_docs: list[str] = Field(
+        default_factory=list,
+        description="Retrieved documents holding text addressed to an AI assistant; none of "
+        "their sentences was used as evidence.",
     )
     sources: list[Passage] = Field(default_factory=list, description="Passages retrieved.")
     timings: Timings = Field(default_factory=Timings)

@@ -129,7 +129,9 @@ class LLMAnswerer:
             cross=a.min_support_cross,
             anchored=a.min_support_anchored,
         )
-        verified = verify_claims(draft.claims, evidence, passages, check)
+        margin = a.claim_margin
+        floor = ranked[0].score - margin if margin else None
+        verified = verify_claims(draft.claims, evidence, passages, check, floor)
         result.timings.verify_ms = round((time.perf_counter() - t) * 1000, 1)
         result.dropped_citations = verified.dropped
         result.unsupported = verified.unsupported

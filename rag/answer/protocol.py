@@ -63,6 +63,8 @@ def reply_schema(lang: str) -> dict[str, Any]:
     key = SENTENCE_KEY[lang]
     claim = {
         "type": "object",
+        # Numbers first: a model that must name its sentences before writing answers from
+        # them, and one that finds none has nothing to write.
         "properties": {
             key: {"type": "string"},
             "support": {"type": "array", "items": {"type": "integer"}},
@@ -176,8 +178,14 @@ def _from_json(data: Any, raw: str) -> Draft:
         # Small models sometimes leak JSON syntax into the value ("… 2025.}").
         text = _MARKERS.sub("", text).strip().strip("{}[] ").strip()
         if text and NO_ANSWER not in text:
-            ids = _ids(item.get("support")) + [int(d) for d in inline]
-            claims.append(Claim(text, list(dict.fromkeys(ids))))
+            ids = list(dict.fromkeys(_ids(item.get("support")) + [int(d) for d in inline]))
+            # One value often holds several sentences copied from the evidence: each is
+            # shown, so each is a claim, checked on its own against the item's sentences.
+            claims += [
+                Claim(text[a:b], list(ids))
+                for a, b in split_sentences(text)
+                if text[a:b].strip(" .-–*•")
+            ]
     return Draft(claims=claims, refused=not claims, raw=raw)
 
 

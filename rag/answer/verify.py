@@ -252,16 +252,21 @@ def verify_claims(
     evidence: Sequence[Sentence],
     passages: Sequence[Passage],
     check: SupportCheck,
+    min_relevance: float | None = None,
 ) -> Verified:
     """Resolve each claim's evidence numbers to citations that hold; renumber from 1.
 
     A number out of range, or a sentence that does not support the claim, is dropped. A
     claim left with no support is re-attached to the evidence sentence that supports it best,
     if one passes the same check (small models often cite the neighbour of the right one);
-    otherwise the claim is dropped from the answer and listed in `unsupported`."""
+    otherwise the claim is dropped from the answer and listed in `unsupported`. So is a claim
+    whose sentences all score below `min_relevance` for the question: true, and about
+    something else (a small model asked which bases were attacked will report, faithfully,
+    that a university is leaving its campus)."""
     result = Verified()
     marker_of: dict[int, int] = {}
     sentences: list[str] = []
+    shown: list[str] = []
     for claim in claims:
         cited = [n for n in dict.fromkeys(claim.ids) if 1 <= n <= len(evidence)]
         kept = _supported(claim.text, cited, evidence, passages, check)
@@ -272,6 +277,13 @@ def verify_claims(
                 for n in range(1, len(evidence) + 1)
             )
             kept = max((x for x in ranked if x), key=lambda x: x[0][1], default=[])
+        if (
+            kept
+            and min_relevance is not None
+            and max(evidence[n - 1].score for n, _ in kept) < min_relevance
+        ):
+            result.dropped += len(kept)
+            kept = []
         if not kept:
             result.unsupported.append(claim.text)
             result.pointed += [evidence[n - 1].quote for n in cited]
@@ -290,8 +302,9 @@ def verify_claims(
         text = with_original_names(
             claim.text, [evidence[n - 1].quote for n, _ in kept], check.added_names(claim.text)
         )
+        shown.append(text)  # without its markers: "[1]" is not a figure of the answer
         sentences.append(with_markers(text, list(dict.fromkeys(markers))))
-    if result.citations and not any(check.answers(text) for text in sentences):
+    if result.citations and not any(check.answers(text) for text in shown):
         # True, cited, and beside the point: not an answer to this question.
         result.unsupported += [c.text for c in claims if c.text not in result.unsupported]
         pointed = result.pointed + [c.quote for c in result.citations]

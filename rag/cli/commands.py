@@ -164,6 +164,7 @@ def search(
         if not passages:
             out.print("no matching passages")
         from rag.text import matching_spans
+        from rag.ui.text import also_reported
 
         for rank, p in enumerate(passages, 1):
             out.print(
@@ -175,7 +176,10 @@ def search(
                 marked.append(escape(text[last:s]) + f"[bold yellow]{escape(text[s:e])}[/]")
                 last = e
             marked.append(escape(text[last:]))
-            out.print("   " + "".join(marked).replace("\n", " ") + "\n")
+            out.print("   " + "".join(marked).replace("\n", " "))
+            if also := also_reported(p.also, "en"):
+                out.print(f"   [dim]{escape(also)}[/dim]")
+            out.print()
 
     run_command(body)
 

@@ -294,6 +294,19 @@ class LexicalIndex:
         unique = dict.fromkeys(np.concatenate(ids).tolist())
         return [self.word_vocab.items[i] for i in unique]
 
+    def term_sets(self, chunk_ids: Iterable[str]) -> tuple[dict[str, str], dict[str, set[int]]]:
+        """Document id and BM25 term ids of each given chunk the index holds."""
+        self.has("")  # builds the position map
+        assert self._position is not None
+        ptr, values = self._terms.indptr, self._terms.values
+        docs, terms = {}, {}
+        for c in chunk_ids:
+            r = self._position.get(c)
+            if r is not None:
+                docs[c] = self.doc_ids[r]
+                terms[c] = set(values[ptr[r] : ptr[r + 1]].tolist())
+        return docs, terms
+
     def known_share(self, query: str) -> float:
         """The share of the query's BM25 terms that occur in the archive (1.0 without terms):
         an English question over an Arabic archive has almost none."""

@@ -11,13 +11,14 @@ import numpy as np
 
 from rag.errors import InputError, StoreError
 from rag.index.bridge import surface_forms
+from rag.index.duplicates import collapse_duplicates
 from rag.index.feedback import feedback_terms
 from rag.index.fusion import adaptive_weights, rrf
 from rag.index.records import date_int, filters
 from rag.index.store import Store
 from rag.settings import RetrieveSettings
 from rag.text import analyze
-from rag.types import Passage
+from rag.types import Chunk, Passage, SourceRef
 
 MAX_QUESTION_CHARS = 4000
 _EXPANSIONS = 256  # bridge expansions remembered per retriever
@@ -184,9 +185,17 @@ class Retriever:
                 cfg.agreement_floor,
             )
         fused = rrf([(dense_ids, dense_weight), (bm25_ids, bm25_weight)], cfg.rrf_k)
-        best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
-        # Only the passages returned are read from the store, in one call.
-        chunks, vectors = self.store.chunks_with_vectors(best)
+        ranked = sorted(fused, key=fused.__getitem__, reverse=True)
+        best, copies = ranked[:k], {}
+        if cfg.collapse_duplicates:
+            # Twice k candidates, so that copies left out still leave k results.
+            docs, terms = lexical.term_sets(ranked[: 2 * k])
+            best, copies = collapse_duplicates(
+                ranked[: 2 * k], docs, terms, k, cfg.collapse_duplicates
+            )
+        # Only the passages returned (and their copies' records) are read, in one call.
+        listed = [c for i in best for c in copies.get(i, [])]
+        chunks, vectors = self.store.chunks_with_vectors(best + listed)
         cosine = dict(dense)
         for chunk_id, vec in vectors.items():
             if chunk_id not in cosine:
@@ -198,7 +207,19 @@ class Retriever:
                 score=fused[i],
                 dense_score=cosine.get(i),
                 bm25_score=bm25_scores.get(i),
+                also=[source_ref(chunks[c]) for c in copies.get(i, []) if c in chunks],
             )
             for i in best
             if i in chunks
         ]
+
+
+def source_ref(chunk: Chunk) -> SourceRef:
+    return SourceRef(
+        doc_id=chunk.doc_id,
+        chunk_id=chunk.chunk_id,
+        title=chunk.title,
+        outlet=chunk.outlet,
+        date=chunk.date,
+        url=chunk.url,
+    )

@@ -15,7 +15,7 @@ from rag.answer.extractive import Answer, date_label
 from rag.errors import InputError
 from rag.ingest.instructions import instruction_spans
 from rag.text import detect_language
-from rag.types import Passage
+from rag.types import Passage, SourceRef
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _QUOTED = re.compile("«([^«»]+)»")
@@ -40,6 +40,7 @@ LABELS = {
         "backend.",
         "instructions": "This source contains text addressed to an AI assistant (such as "
         '"ignore previous instructions"); it was treated as data and never used as evidence.',
+        "also": "Also reported by",
         "revised": "What appeared while the model was writing was its unchecked draft; this is "
         "the verified answer.",
         "searched": "Searched for",
@@ -63,6 +64,7 @@ LABELS = {
         "fallback": "لم يُستخدم النموذج اللغوي ({reason})؛ هذه الإجابة من الأسلوب الاستخراجي.",
         "instructions": "يتضمن هذا المصدر نصا موجها إلى مساعد ذكاء اصطناعي (مثل «تجاهل التعليمات "
         "السابقة»)؛ عومل على أنه بيانات ولم يُستخدم دليلا.",
+        "also": "ورد أيضا في",
         "revised": "ما ظهر أثناء الكتابة كان مسودة النموذج قبل التحقق؛ هذه هي الإجابة الموثقة.",
         "searched": "بحثنا عن",
         "backend": "الأسلوب",
@@ -240,10 +242,23 @@ def _card(
     text_dir: str,
     lab: Mapping[str, str],
     flagged: bool = False,
+    also: Sequence[SourceRef] = (),
 ) -> str:
     note = escape(lab["instructions"])
     warning = (
         f'<div class="src-warning" role="note" dir="{lab["dir"]}">⚠ {note}</div>' if flagged else ""
+    )
+    copies = "، " if lab["dir"] == "rtl" else ", "
+    also_html = (
+        f'<div class="src-also" dir="{lab["dir"]}">{escape(lab["also"])}: '
+        + copies.join(
+            f"<bdi>{escape(s.outlet or s.title or s.doc_id)}</bdi> "
+            f"(<bdi>{escape(s.date or lab['undated'])}</bdi>)"
+            for s in also
+        )
+        + "</div>"
+        if also
+        else ""
     )
     return (
         f'<article class="src-card" id="{anchor}" dir="{text_dir}" lang="{_lang(text_dir)}">'
@@ -256,13 +271,21 @@ def _card(
         f"<bdi>{escape(date or lab['undated'])}</bdi></span> · "
         f'<span class="src-doc">{escape(lab["doc"])}: <code dir="ltr">{escape(doc_id)}</code>'
         f"</span></div>"
-        f'{warning}<blockquote class="src-passage">{body}</blockquote></article>'
+        f'{warning}<blockquote class="src-passage">{body}</blockquote>{also_html}</article>'
     )
 
 
-def citation_card(c: Citation, turn: int | None, language: str) -> str:
+def citation_card(
+    c: Citation,
+    turn: int | None,
+    language: str,
+    *,
+    flagged: bool = False,
+    also: Sequence[SourceRef] = (),
+) -> str:
     """One verified source: title, outlet, date, document id, and its passage with the
-    quote highlighted; the card's direction follows the passage's language."""
+    quote highlighted; the card's direction follows the passage's language. `flagged`: its
+    document speaks to an AI assistant elsewhere."""
     text = c.passage or c.quote
     return _card(
         anchor=source_id(c.marker, turn),
@@ -274,12 +297,16 @@ def citation_card(c: Citation, turn: int | None, language: str) -> str:
         body=highlight(text, c.quote),
         text_dir=direction(text),
         lab=labels(language),
-        flagged=bool(instruction_spans(text)),
+        flagged=flagged or bool(instruction_spans(text)),
+        also=also,
     )
 
 
-def passage_card(p: Passage, rank: int, turn: int | None, language: str) -> str:
-    """A retrieved passage shown without a claim to support anything (abstentions)."""
+def passage_card(
+    p: Passage, rank: int, turn: int | None, language: str, *, flagged: bool = False
+) -> str:
+    """A retrieved passage shown without a claim to support anything (abstentions).
+    `flagged`: its document speaks to an AI assistant, maybe outside this passage."""
     return _card(
         anchor=f"{source_id(rank, turn)}-near",
         number=f"({rank})",
@@ -289,8 +316,9 @@ def passage_card(p: Passage, rank: int, turn: int | None, language: str) -> str:
         doc_id=p.doc_id,
         body=escape(p.text),
         text_dir=direction(p.text),
-        flagged=bool(p.instructions or instruction_spans(p.text)),
+        flagged=flagged or bool(p.instructions or instruction_spans(p.text)),
         lab=labels(language),
+        also=p.also,
     )
 
 
@@ -302,11 +330,21 @@ def sources_html(answer: Answer, turn: int | None = None, closest: int = 3) -> s
     parts: list[str] = []
     if answer.citations:
         parts.append(f"<h3>{escape(lab['sources'])}</h3>")
-        parts += [citation_card(c, turn, answer.language) for c in answer.citations]
+        copies = {p.chunk_id: p.also for p in answer.sources}
+        parts += [
+            citation_card(
+                c,
+                turn,
+                answer.language,
+                flagged=c.doc_id in answer.flagged_docs,
+                also=copies.get(c.chunk_id, ()),
+            )
+            for c in answer.citations
+        ]
     elif answer.sources:
         parts.append(f'<h3 class="closest">{escape(lab["closest"])}</h3>')
         parts += [
-            passage_card(p, i, turn, answer.language)
+            passage_card(p, i, turn, answer.language, flagged=p.doc_id in answer.flagged_docs)
             for i, p in enumerate(answer.sources[:closest], 1)
         ]
     else:

@@ -1,11 +1,12 @@
 """Keeping the UI server's memory at its level after load.
 
-Two things hold memory that Gradio and the C library would keep: the state of browser
+Three things hold memory that Gradio and the C library would keep: the state of browser
 sessions that have closed (Gradio frees their values after an hour but keeps each session
 until `max_sessions` newer ones push it out), and freed heap pages that glibc keeps in
 per-thread arenas, so resident memory stays at its peak. `Housekeeper` forgets closed
 sessions after a grace period and hands freed pages back with `malloc_trim`; `limit_arenas`
-caps glibc's arenas. Measured with `rag bench ui` (docs/BENCHMARKS.md)."""
+caps glibc's arenas. Gradio also keeps every login token forever; the newest
+`max_sessions` are kept. Measured with `rag bench ui` (docs/BENCHMARKS.md)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 from typing import Any
+
+from rag.ui.login import bound_login_tokens
 
 _M_ARENA_MAX = -8  # mallopt parameter number, from glibc's malloc.h
 
@@ -73,9 +76,12 @@ class Housekeeper(threading.Thread):
     """Every `interval` seconds: forget sessions closed more than `grace_s` ago, then
     return freed heap pages to the system (glibc only). Interval 0: does nothing."""
 
-    def __init__(self, blocks: Any, interval: float, grace_s: float) -> None:
+    def __init__(
+        self, blocks: Any, interval: float, grace_s: float, max_tokens: int = 1000
+    ) -> None:
         super().__init__(name="ui-housekeeping", daemon=True)
         self.blocks, self.interval, self.grace_s = blocks, interval, grace_s
+        self.max_tokens = max_tokens
         self.trim = malloc_trim()
         self._halt = threading.Event()
 
@@ -89,6 +95,7 @@ class Housekeeper(threading.Thread):
 
     def sweep(self) -> int:
         forgotten = forget_closed_sessions(self.blocks, self.grace_s)
+        bound_login_tokens(getattr(self.blocks, "server_app", None), self.max_tokens)
         if self.trim is not None:
             self.trim()
         return forgotten

@@ -13,6 +13,7 @@ from rag.errors import ConfigError
 from rag.pipeline import Pipeline
 from rag.settings import Settings, UISettings
 from rag.ui.app import build_app
+from rag.ui.login import LoginGuard
 from rag.ui.memory import Housekeeper, limit_arenas
 from rag.ui.style import CSS, theme
 
@@ -116,7 +117,9 @@ def launch(
         share=False,
         prevent_thread_lock=not block,
         show_error=False,
-        auth=[login] if login else None,
+        auth=LoginGuard(login, max_failures=ui.login_max_failures, lockout_s=ui.login_lockout_s)
+        if login
+        else None,
         # Gradio's own upload route exists whatever the layout: 0 bytes closes it.
         max_file_size=0 if ui.read_only else int(ui.max_upload_mb * 1_000_000),
         state_session_capacity=ui.max_sessions,
@@ -140,7 +143,7 @@ def serve(settings: Settings, host: str, port: int, *, access: Access | None = N
     limit_arenas(ui.malloc_arenas)  # before the server's threads make their arenas
     pipeline = Pipeline.from_settings(settings)
     demo = build_app(pipeline, settings)
-    housekeeper = Housekeeper(demo, ui.housekeeping_s, ui.session_grace_s)
+    housekeeper = Housekeeper(demo, ui.housekeeping_s, ui.session_grace_s, ui.max_sessions)
     housekeeper.start()
     try:
         launch(demo, settings, host, port, login=access.login, quiet=True)

@@ -12,8 +12,10 @@ CSS = f"""
 .gradio-container textarea {{ font-family: {_FONTS}; }}
 [dir="rtl"], :lang(ar) {{ font-family: {_ARABIC_FONTS}; }}
 .msg[dir="rtl"], .line[dir="rtl"], li[dir="rtl"], .src-card[dir="rtl"], .src-meta[dir="rtl"],
+.src-also[dir="rtl"],
 .sources[dir="rtl"] {{ direction: rtl; text-align: start; }}
 .msg[dir="ltr"], .line[dir="ltr"], li[dir="ltr"], .src-card[dir="ltr"], .src-meta[dir="ltr"],
+.src-also[dir="ltr"],
 .sources[dir="ltr"] {{ direction: ltr; text-align: start; }}
 #question textarea, .gallery-item, .example {{ unicode-bidi: plaintext; text-align: start; }}
 .msg ul.quotes {{ margin: 0.3em 0; padding-inline-start: 1.2em; }}
@@ -25,7 +27,7 @@ sup.cite a {{ text-decoration: none; font-weight: 600; }}
 .src-card {{ border: 1px solid #ddd; border-radius: 8px; padding: 0.6em 0.8em; margin: 0.5em 0;
   background: #fafafa; color: #222; }}
 .src-card:target {{ outline: 2px solid #2563eb; }}
-.src-meta {{ font-size: 0.85em; color: #555; margin: 0.2em 0; }}
+.src-meta, .src-also {{ font-size: 0.85em; color: #555; margin: 0.2em 0; }}
 .src-passage {{ margin: 0.4em 0 0; padding-inline-start: 0.6em;
   border-inline-start: 3px solid #ccc; line-height: 1.7; }}
 .src-passage mark {{ background: #fde68a; color: #111; padding: 0 0.1em; }}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from rag.answer.extractive import Answer
 from rag.ingest.instructions import instruction_spans
+from rag.types import SourceRef
 
 _LABELS = {
     "ar": {
@@ -16,6 +18,7 @@ _LABELS = {
         "fallback": "تعذر استخدام النموذج",
         "revised": "الإجابة بعد التحقق (تختلف عن المسودة أعلاه):",
         "instructions": "تحذير: نص موجه إلى مساعد ذكاء اصطناعي، لم يُستخدم دليلا",
+        "also": "ورد أيضا في",
     },
     "en": {
         "sources": "Sources",
@@ -25,8 +28,20 @@ _LABELS = {
         "fallback": "LLM not used",
         "revised": "Verified answer (differs from the draft above):",
         "instructions": "warning: holds text addressed to an AI assistant, not used as evidence",
+        "also": "also reported by",
     },
 }
+
+
+def also_reported(also: Sequence[SourceRef], language: str) -> str:
+    """ "also reported by: Reuters (2025-10-02), AP (undated)" for a passage's near-copies in
+    other documents; '' when there are none."""
+    if not also:
+        return ""
+    labels = _LABELS.get(language, _LABELS["en"])
+    sep = "، " if language == "ar" else ", "
+    names = [f"{s.outlet or s.title or s.doc_id} ({s.date or labels['undated']})" for s in also]
+    return f"{labels['also']}: {sep.join(names)}"
 
 
 def render_answer_text(answer: Answer, *, show_answer: bool = True) -> str:
@@ -35,6 +50,7 @@ def render_answer_text(answer: Answer, *, show_answer: bool = True) -> str:
     lines = [answer.answer, ""] if show_answer else [""]
     if answer.fallback:
         lines.append(f"({labels['fallback']}: {answer.fallback}; backend: {answer.backend})")
+    copies = {p.chunk_id: p.also for p in answer.sources}
     if answer.citations:
         lines.append(f"{labels['sources']}:")
         for c in answer.citations:
@@ -43,13 +59,15 @@ def render_answer_text(answer: Answer, *, show_answer: bool = True) -> str:
                 f"— {c.doc_id} @{c.start}-{c.end}"
             )
             lines.append(f"    «{' '.join(c.quote.split())}»")
-            if instruction_spans(c.passage):
+            if also := also_reported(copies.get(c.chunk_id, []), answer.language):
+                lines.append(f"    {also}")
+            if c.doc_id in answer.flagged_docs or instruction_spans(c.passage):
                 lines.append(f"    ⚠ {labels['instructions']}")
     elif answer.abstained and answer.sources:
         lines.append(f"{labels['closest']}:")
         for i, p in enumerate(answer.sources[:3], 1):
             lines.append(f"  {i}. {p.title} — {p.date or labels['undated']} — {p.doc_id}")
-            if p.instructions or instruction_spans(p.text):
+            if p.instructions or p.doc_id in answer.flagged_docs or instruction_spans(p.text):
                 lines.append(f"     ⚠ {labels['instructions']}")
     if answer.dropped_citations:
         lines.append(f"({answer.dropped_citations} {labels['dropped']})")
