@@ -562,3 +562,27 @@ def test_a_claim_about_something_else_is_dropped(embedder):
     assert dropped.text == "" and dropped.unsupported == [other] and dropped.dropped == 1
     on_topic = verify_claims([Claim(best, [1])], evidence, [passage], check, min_relevance=0.7)
     assert on_topic.text == best + " [1]."
+
+
+def test_the_speaker_named_before_the_quote_and_by_surname_counts(embedder):
+    """News names the speaker in full once, then by surname, a sentence or two before the
+    words it quotes: "according to Pat Ryder" holds when «قال رايدر» precedes the sentence;
+    a distance asked "how close … when …" is a figure, not a date."""
+    from rag.answer.evidence import question_type
+    from rag.answer.verify import SupportCheck
+
+    question = (
+        "How close to Baghdad was ISIS when the US began its counter-ISIS mission, "
+        "according to Pat Ryder?"
+    )
+    claim = "According to Pat Ryder, ISIS was about 24 kilometers from Baghdad at the time."
+    original = (CORPUS / "001_61bb7769a5e0bcb8.txt").read_text("utf-8")
+    at = original.index("وبين انه")
+    quote = original[at : original.index("سيطروا", at)]
+    assert "رايدر" not in quote and "رايدر" in original[at - 600 : at]
+    check = SupportCheck(question, embedder.embed, lambda q: q, same=0.5, cross=0.4, anchored=0.35)
+    assert question_type(question) == "number" and check.answers(claim)
+    assert check.holds(claim, [quote], original[at - 600 : at])
+    assert not check.holds(claim, [quote], "")  # Ryder named nowhere near: not his words
+    other = claim.replace("Pat Ryder", "Pat Smith")
+    assert not check.holds(other, [quote], original[at - 600 : at])

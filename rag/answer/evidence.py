@@ -19,6 +19,13 @@ from rag.types import Passage
 
 QuestionType = Literal["date", "number", "person", "place", "other"]
 _TYPE_CUES: list[tuple[QuestionType, re.Pattern[str]]] = [
+    # Distances first: "how close … when the US began …" asks for a figure, not a date.
+    (
+        "number",
+        re.compile(
+            r"\bhow (far|close|near)\b|(^|\s)(كم تبعد|كم يبعد|على أي مسافة|ما المسافة)(\s|$)", re.I
+        ),
+    ),
     (
         "date",
         re.compile(

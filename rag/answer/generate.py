@@ -131,7 +131,7 @@ class LLMAnswerer:
         )
         margin = a.claim_margin
         floor = ranked[0].score - margin if margin else None
-        verified = verify_claims(draft.claims, evidence, passages, check, floor)
+        verified = verify_claims(draft.claims, evidence, passages, check, floor, self._texts)
         result.timings.verify_ms = round((time.perf_counter() - t) * 1000, 1)
         result.dropped_citations = verified.dropped
         result.unsupported = verified.unsupported

@@ -4,7 +4,7 @@ that support it; whatever fails is dropped and counted, never shown as supported
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,6 +76,14 @@ class SupportCheck:
             and not w.isupper()
             and (first is None or w != first.group(1))
             and len(skeleton(w)) >= 2  # "Ain" is too short to check
+        }
+        # A given name before a surname ("Pat Ryder"): news names a person in full once, then
+        # by surname alone, so the surname is enough. Longer runs ("Baghdad International
+        # Airport") stay whole.
+        self._surname_of = {
+            m.group(1): m.group(2)
+            for m in re.finditer(r"(?<![\w-])([A-Z][a-z]+) ([A-Z][a-z]+)(?![\w-]| [A-Z])", question)
+            if not re.search(r"\w.* [A-Z][\w-]* $|^\W*[a-z].* [A-Z][\w-]* $", question[: m.start()])
         }
         self._embed = embed
         self._expand = expand
@@ -158,6 +166,9 @@ class SupportCheck:
                 continue
             if detect_language(word) != detect_language(quote) and self._has_name(word, quote):
                 continue  # covered in the quote's language, or the same name transliterated
+            surname = self._surname_of.get(word)
+            if surname and self._has_name(surname, quote):
+                continue
             if word in self._names:
                 return False
             missing += 1
@@ -253,6 +264,7 @@ def verify_claims(
     passages: Sequence[Passage],
     check: SupportCheck,
     min_relevance: float | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> Verified:
     """Resolve each claim's evidence numbers to citations that hold; renumber from 1.
 
@@ -269,11 +281,11 @@ def verify_claims(
     shown: list[str] = []
     for claim in claims:
         cited = [n for n in dict.fromkeys(claim.ids) if 1 <= n <= len(evidence)]
-        kept = _supported(claim.text, cited, evidence, passages, check)
+        kept = _supported(claim.text, cited, evidence, passages, check, texts)
         result.dropped += len(claim.ids) - len(kept)
         if not kept:
             ranked = (
-                _supported(claim.text, [n], evidence, passages, check)
+                _supported(claim.text, [n], evidence, passages, check, texts)
                 for n in range(1, len(evidence) + 1)
             )
             kept = max((x for x in ranked if x), key=lambda x: x[0][1], default=[])
@@ -319,12 +331,22 @@ def _supported(
     evidence: Sequence[Sentence],
     passages: Sequence[Passage],
     check: SupportCheck,
+    texts: Mapping[str, str] | None = None,
 ) -> list[tuple[int, float]]:
     """The cited sentences (number, score) that support the claim; [] when they do not.
     Sentences that reach the similarity bar are kept; when those alone lack a figure or name
     of the claim that the others hold, all cited sentences are kept (together they state it)."""
     quotes = [evidence[n - 1].quote for n in cited]
-    context = "\n".join(dict.fromkeys(passages[evidence[n - 1].passage].text for n in cited))
+    context = "\n".join(
+        dict.fromkeys(
+            part
+            for n in cited
+            for part in (
+                passages[evidence[n - 1].passage].text,
+                _lead(evidence[n - 1], passages, texts),
+            )
+        )
+    )
     if not check.holds(claim, quotes, context):
         return []
     scored = [(n, *check.similarity(claim, q)) for n, q in zip(cited, quotes, strict=True)]
@@ -336,6 +358,18 @@ def _supported(
     ):
         return [(n, score) for n, score, _ in scored]
     return passing
+
+
+# Characters of the document before a sentence that still tell what it is about: news names
+# the speaker a sentence or two before the words it quotes ("Ryder said … Ten years ago ISIS
+# was 24 km from Baghdad"), often across a passage boundary.
+_LEAD_CHARS = 600
+
+
+def _lead(sentence: Sentence, passages: Sequence[Passage], texts: Mapping[str, str] | None) -> str:
+    """The document's text just before a sentence (the topic words' context)."""
+    original = (texts or {}).get(passages[sentence.passage].doc_id, "")
+    return original[max(0, sentence.start - _LEAD_CHARS) : sentence.start]
 
 
 _NAME_PHRASE = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|al-\w+|bin|ibn))*")

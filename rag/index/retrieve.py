@@ -215,11 +215,4 @@ class Retriever:
 
 
 def source_ref(chunk: Chunk) -> SourceRef:
-    return SourceRef(
-        doc_id=chunk.doc_id,
-        chunk_id=chunk.chunk_id,
-        title=chunk.title,
-        outlet=chunk.outlet,
-        date=chunk.date,
-        url=chunk.url,
-    )
+    return SourceRef(**chunk.model_dump(include=set(SourceRef.model_fields)))
