@@ -353,6 +353,14 @@ class UISettings(_Section):
         description="File whose first line is the login password (instead of `password`; "
         "e.g. a container secret).",
     )
+    tls_certfile: Path | None = Field(
+        None,
+        description="PEM certificate (chain) to serve HTTPS with, with `tls_keyfile`; over "
+        "plain HTTP the login and its cookie cross the network in clear.",
+    )
+    tls_keyfile: Path | None = Field(
+        None, description="PEM private key of `tls_certfile` (unencrypted)."
+    )
     login_max_failures: int = Field(
         5,
         ge=0,

@@ -378,3 +378,62 @@ def test_repeated_failed_logins_lock_the_server_out_for_a_while(corpus_store: Pa
         time.sleep(max(0.0, locked_at + 3.2 - time.monotonic()))
         assert login(PASSWORD) == 200
     assert "Traceback" not in server.stop()
+
+
+# --- HTTPS --------------------------------------------------------------------------------
+def test_half_a_tls_setting_is_a_one_line_error(corpus_store: Path, tmp_path: Path) -> None:
+    cert = tmp_path / "cert.pem"
+    cert.write_text("not a certificate", "utf-8")
+    env = {"RAG_UI__TLS_CERTFILE": str(cert)}
+    result = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "serve", "--store", str(corpus_store)],
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error: HTTPS needs both ui.tls_certfile and ui.tls_keyfile"
+    ]
+    env["RAG_UI__TLS_KEYFILE"] = str(cert)
+    result = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "serve", "--store", str(corpus_store)],
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "is not a PEM file" in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl makes the test certificate")
+def test_https_with_a_login(corpus_store: Path, tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"),
+            *("-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    env = {
+        "RAG_UI__USERNAME": USER,
+        "RAG_UI__PASSWORD": PASSWORD,
+        "RAG_UI__TLS_CERTFILE": str(cert),
+        "RAG_UI__TLS_KEYFILE": str(key),
+    }
+    server = Server(corpus_store, "--host", "0.0.0.0", env=env)
+    with server:
+        https = f"https://127.0.0.1:{server.port}/"
+        with httpx.Client(base_url=https, verify=False) as http:
+            assert http.get("config").status_code == 401
+            login = http.post("login", data={"username": USER, "password": PASSWORD})
+            assert login.status_code == 200
+            assert http.get("config").status_code == 200
+        with pytest.raises(httpx.HTTPError):  # no plain HTTP beside it
+            httpx.get(f"http://127.0.0.1:{server.port}/config", timeout=10)
+    errors = server.stop()
+    assert f"chat UI on https://0.0.0.0:{server.port}/, login as {USER}" in errors
+    assert "Traceback" not in errors

@@ -275,7 +275,7 @@ def serve(
     the login comes from settings or the environment, never from the command line)."""
 
     def body() -> None:
-        from rag.ui.serve import check_access
+        from rag.ui.serve import check_access, scheme, tls_files
         from rag.ui.serve import serve as run_serve
 
         settings = cli_settings(
@@ -283,11 +283,13 @@ def serve(
         )
         ui = settings.ui
         access = check_access(ui, ui.host, ui.port, no_auth=no_auth)
+        tls_files(ui)  # a missing or half TLS setting is an error before anything starts
         if access.warning:
             err.print(f"[yellow]{escape(access.warning)}[/yellow]")
         mode = ", read-only" if ui.read_only else ""
         login = f", login as {ui.username}" if access.login else ""
-        err.print(f"chat UI on http://{ui.host}:{ui.port}/{login}{mode} (Ctrl+C to stop)")
+        where = f"{scheme(ui)}://{ui.host}:{ui.port}/"
+        err.print(f"chat UI on {where}{login}{mode} (Ctrl+C to stop)")
         run_serve(settings, ui.host, ui.port, access=access)
 
     run_command(body)

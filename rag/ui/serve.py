@@ -64,6 +64,28 @@ def _read_password(path: Path) -> str:
     return lines[0]
 
 
+def tls_files(ui: UISettings) -> tuple[str, str] | None:
+    """(certificate, key) paths to serve HTTPS with, None for plain HTTP; ConfigError when
+    only one is set or a file is unreadable."""
+    cert, key = ui.tls_certfile, ui.tls_keyfile
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise ConfigError("HTTPS needs both ui.tls_certfile and ui.tls_keyfile")
+    for name, path in (("ui.tls_certfile", cert), ("ui.tls_keyfile", key)):
+        try:
+            head = path.expanduser().read_bytes()[:4096]
+        except OSError as exc:
+            raise ConfigError(f"{name} {path}: {exc.strerror or exc}") from None
+        if b"-----BEGIN" not in head:
+            raise ConfigError(f"{name} {path} is not a PEM file")
+    return str(cert.expanduser()), str(key.expanduser())
+
+
+def scheme(ui: UISettings) -> str:
+    return "https" if ui.tls_certfile else "http"
+
+
 @dataclass(frozen=True)
 class Access:
     """Who may use the UI: the login (None: anyone who reaches the port), and the warning
@@ -107,6 +129,7 @@ def launch(
     """Start the app: no share link, no analytics, no run history, queued events, the
     session count bounded; read-only apps accept no file at all on Gradio's upload route."""
     ui = settings.ui
+    tls = tls_files(ui)
     demo.queue(default_concurrency_limit=ui.concurrency)
     # Gradio keeps timings of the last 10,000 events for its analytics page; 1,000 will do.
     if hasattr(demo._queue, "ANALYTICS_MAX_EVENTS"):
@@ -131,6 +154,10 @@ def launch(
         pwa=False,
         quiet=quiet,
         footer_links=[],
+        ssl_certfile=tls[0] if tls else None,
+        ssl_keyfile=tls[1] if tls else None,
+        # Gradio checks its own URL with the certificate verified: a self-signed one fails.
+        ssl_verify=False,
     )
 
 
