@@ -437,3 +437,19 @@ def test_https_with_a_login(corpus_store: Path, tmp_path: Path) -> None:
     errors = server.stop()
     assert f"chat UI on https://0.0.0.0:{server.port}/, login as {USER}" in errors
     assert "Traceback" not in errors
+
+
+def test_one_upload_request_is_bounded_in_bytes(corpus_store: Path) -> None:
+    """Gradio's file route takes 1,000 files per request at the per-file limit; the whole
+    request is held to ui.max_upload_files x ui.max_upload_mb before Gradio reads it."""
+    env = {"RAG_UI__MAX_UPLOAD_MB": "0.5", "RAG_UI__MAX_UPLOAD_FILES": "2"}
+    server = Server(corpus_store, env=env)
+    chunk = b"x" * 400_000
+    with server, httpx.Client(base_url=server.url, timeout=30) as http:
+        files = [("files", (f"{i}.txt", chunk)) for i in range(3)]
+        assert http.post("gradio_api/upload", files=files).status_code == 413
+        two = http.post("gradio_api/upload", files=files[:2])
+        assert two.status_code == 200 and len(two.json()) == 2
+        # The same route with a trailing slash is held too.
+        assert http.post("gradio_api/upload/", files=files).status_code == 413
+    assert "Traceback" not in server.stop()

@@ -6,8 +6,10 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from rag.errors import ConfigError
 from rag.pipeline import Pipeline
@@ -62,6 +64,46 @@ def _read_password(path: Path) -> str:
     if not lines or not lines[0]:
         raise ConfigError(f"ui.password_file {path} has no password on its first line")
     return lines[0]
+
+
+class UploadCap:
+    """ASGI middleware: Gradio's file route limits each file's size but takes up to 1,000
+    files per request (10 GB at 10 MB each) into its cache before our upload handler sees
+    them; a POST to it larger than `limit` bytes, or of unstated length, is refused first."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if (
+            scope.get("type") == "http"
+            and scope.get("method") == "POST"
+            and scope.get("path", "").rstrip("/").endswith("/gradio_api/upload")
+        ):
+            headers = dict(scope.get("headers") or [])
+            length = headers.get(b"content-length")
+            status = 411 if length is None or not length.isdigit() else 0
+            if not status and int(length) > self.limit:
+                status = 413
+            if status:
+                body = b"upload refused: too large for ui.max_upload_files x ui.max_upload_mb"
+                if status == 411:
+                    body = b"upload refused: length required"
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": status,
+                        "headers": [(b"content-type", b"text/plain")],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def upload_limit(ui: UISettings) -> int:
+    """Bytes one upload request may hold: every file at its largest, plus multipart framing."""
+    return int(ui.max_upload_files * ui.max_upload_mb * 1_000_000) + 64_000 * ui.max_upload_files
 
 
 def tls_files(ui: UISettings) -> tuple[str, str] | None:
@@ -154,6 +196,7 @@ def launch(
         pwa=False,
         quiet=quiet,
         footer_links=[],
+        app_kwargs={"middleware": [Middleware(UploadCap, limit=upload_limit(ui))]},
         ssl_certfile=tls[0] if tls else None,
         ssl_keyfile=tls[1] if tls else None,
         # Gradio checks its own URL with the certificate verified: a self-signed one fails.
