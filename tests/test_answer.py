@@ -107,3 +107,32 @@ def test_asking_never_changes_the_store(copy_store: Path, embedder):
     before = (store.fingerprint(), store.count())
     pipeline.ask("متى تنتهي مهمة التحالف؟")
     assert (store.fingerprint(), store.count()) == before
+
+
+def test_a_sentence_cut_by_a_chunk_boundary_is_quoted_whole():
+    """Ingest splits an over-long sentence at clause breaks; its evidence is the whole
+    sentence (with its subject), never a dateline glued to it."""
+    from rag.answer.evidence import whole_sentence
+
+    original = (CORPUS / "001_61bb7769a5e0bcb8.txt").read_text("utf-8")
+    at = original.index("والذي كان زعيما")
+    end = original.index("أو مرافق", at) + len("أو مرافق")
+    a, b = whole_sentence(original, at, end)
+    assert original[a:b].startswith("وقال رايدر، في المؤتمر الصحفي")
+    assert "مشتاق جواد كاظم الجواري" in original[a:b] and b >= end
+    cut = original.index("المعروف أيضا باسم أبو التقوى،", a) + len("المعروف أيضا باسم أبو التقوى،")
+    a2, b2 = whole_sentence(original, a, cut)  # the other half, forwards
+    assert a2 == a and "أو مرافق" in original[a2:b2] and "\n" not in original[a2:b2]
+    # A sentence already whole stays as it is, whatever sits before it on its line.
+    other = (CORPUS / "000_a945f4eaddcd8bfd.txt").read_text("utf-8")
+    s = other.index("بغداد/ شبكة أخبار العراق")
+    e = other.index("،", other.index("في ناحية الحرير", s))
+    assert whole_sentence(other, s, e)[0] == s
+
+
+def test_the_extractive_answer_quotes_both_names_of_the_commander(extractive):
+    answer = extractive.ask("ما اسم قائد حركة النجباء الذي قُتل في الغارة الأمريكية على بغداد؟")
+    quotes = " ".join(c.quote for c in answer.citations)
+    assert "الجواري" in quotes and "السعيدي" in quotes
+    for c in answer.citations:
+        assert (CORPUS / c.doc_id).read_text("utf-8")[c.start : c.end] == c.quote

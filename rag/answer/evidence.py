@@ -88,12 +88,49 @@ def untrusted_docs(passages: Sequence[Passage], texts: dict[str, str]) -> set[st
     return {d for d in {p.doc_id for p in passages} if looks_like_instruction(texts.get(d, ""))}
 
 
+# How far a sentence cut by a chunk boundary is followed into the text around its passage.
+_REACH = 400
+_STOP = re.compile(r"[.!?؟؛\n]")
+
+
+def whole_sentence(original: str, start: int, end: int) -> tuple[int, int]:
+    """The span widened to its whole sentence where a chunk boundary cut it: ingest splits an
+    over-long sentence at clause breaks (after «،» , : ; or before a «و» word), so a passage
+    may begin or end mid-sentence, and its evidence would lose its subject ("… ضد مشتاق جواد
+    كاظم الجواري، | والذي كان زعيما …"). Widened only across such a break, on the same line,
+    at most `_REACH` characters each way; anything else (a dateline glued to the sentence) is
+    left out."""
+    text = original[start:end]
+    lo = max(0, start - _REACH)
+    before = original[lo:start].rstrip(" \t")
+    if before and (before[-1] in _CLAUSE_END or (text[:1] == "و" and before[-1].isalnum())):
+        stops = list(_STOP.finditer(original, lo, start))
+        if stops or lo == 0:
+            start = stops[-1].end() if stops else 0
+            while original[start].isspace():
+                start += 1
+    after = original[end : end + _REACH]
+    tail = text.rstrip("\"'”») ")
+    following = after.lstrip(" \t")
+    if tail and (tail[-1] in _CLAUSE_END or (tail[-1].isalnum() and following[:1] == "و")):
+        stop = _STOP.search(after)
+        if stop:
+            end += stop.start()
+            while original[end - 1].isspace():
+                end -= 1
+    return start, end
+
+
+_CLAUSE_END = "،,:;"
+
+
 class SentenceIndex:
     """Sentences of retrieved passages located in the original documents."""
 
     def __init__(self, passages: Sequence[Passage], texts: dict[str, str]) -> None:
         self.items: list[tuple[int, int, int, str]] = []  # passage index, start, end, quote
         untrusted = untrusted_docs(passages, texts)
+        seen: set[tuple[int, int, int]] = set()
         for pi, p in enumerate(passages):
             if p.doc_id in untrusted or p.instructions:
                 continue
@@ -111,7 +148,12 @@ class SentenceIndex:
                     and not sentence.endswith(("?", "؟"))
                     and not looks_like_instruction(sentence)
                 ):
-                    self.items.append((pi, span[0], span[1], original[span[0] : span[1]]))
+                    a, b = whole_sentence(original, *span)
+                    if (a, b) != span and looks_like_instruction(original[a:b]):
+                        a, b = span
+                    if (pi, a, b) not in seen:
+                        seen.add((pi, a, b))
+                        self.items.append((pi, a, b, original[a:b]))
 
 
 @dataclass(frozen=True)
