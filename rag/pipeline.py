@@ -147,7 +147,9 @@ class Pipeline:
                 quoted = ExtractiveAnswerer(
                     self.embedder.embed, texts, self.settings, lang, self.retriever.lexical_query
                 ).answer(standalone, passages)
-                agree = bool(quoted.citations) and quoted.citations[0].quote in result.pointed
+                # The extractive quote may be the model's sentence widened to its whole.
+                first = quoted.citations[0].quote if quoted.citations else None
+                agree = first is not None and any(q in first for q in result.pointed)
                 if not quoted.abstained and (mode == "extractive" or agree):
                     n = len(result.unsupported)
                     fallback = (

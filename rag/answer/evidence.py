@@ -127,7 +127,10 @@ _CLAUSE_END = "،,:;"
 class SentenceIndex:
     """Sentences of retrieved passages located in the original documents."""
 
-    def __init__(self, passages: Sequence[Passage], texts: dict[str, str]) -> None:
+    def __init__(
+        self, passages: Sequence[Passage], texts: dict[str, str], *, whole: bool = True
+    ) -> None:
+        """`whole`: a sentence a chunk boundary cut is taken whole (`whole_sentence`)."""
         self.items: list[tuple[int, int, int, str]] = []  # passage index, start, end, quote
         untrusted = untrusted_docs(passages, texts)
         seen: set[tuple[int, int, int]] = set()
@@ -148,7 +151,7 @@ class SentenceIndex:
                     and not sentence.endswith(("?", "؟"))
                     and not looks_like_instruction(sentence)
                 ):
-                    a, b = whole_sentence(original, *span)
+                    a, b = whole_sentence(original, *span) if whole else span
                     if (a, b) != span and looks_like_instruction(original[a:b]):
                         a, b = span
                     if (pi, a, b) not in seen:

@@ -73,7 +73,10 @@ class LLMAnswerer:
         deadline = self._deadline if self._deadline is not None else self.chat.deadline()
         result = Answer.abstention(question, lang, self.name, passages)
         ranked = score_sentences(
-            question, SentenceIndex(passages, self._texts), self._embed, self._expand(question)
+            question,
+            SentenceIndex(passages, self._texts, whole=llm.whole_sentences),
+            self._embed,
+            self._expand(question),
         )
         evidence = select_evidence(
             ranked,
