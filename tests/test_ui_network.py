@@ -384,26 +384,22 @@ def test_repeated_failed_logins_lock_the_server_out_for_a_while(corpus_store: Pa
 def test_half_a_tls_setting_is_a_one_line_error(corpus_store: Path, tmp_path: Path) -> None:
     cert = tmp_path / "cert.pem"
     cert.write_text("not a certificate", "utf-8")
-    env = {"RAG_UI__TLS_CERTFILE": str(cert)}
-    result = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "serve", "--store", str(corpus_store)],
-        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def serve(**env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "rag.cli", "serve", "--store", str(corpus_store)],
+            env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    result = serve(RAG_UI__TLS_CERTFILE=str(cert))
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
         "error: HTTPS needs both ui.tls_certfile and ui.tls_keyfile"
     ]
-    env["RAG_UI__TLS_KEYFILE"] = str(cert)
-    result = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "serve", "--store", str(corpus_store)],
-        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = serve(RAG_UI__TLS_CERTFILE=str(cert), RAG_UI__TLS_KEYFILE=str(cert))
     assert result.returncode != 0 and "is not a PEM file" in result.stderr
 
 
