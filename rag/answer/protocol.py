@@ -63,8 +63,8 @@ def reply_schema(lang: str) -> dict[str, Any]:
     key = SENTENCE_KEY[lang]
     claim = {
         "type": "object",
-        # Numbers first: a model that must name its sentences before writing answers from
-        # them, and one that finds none has nothing to write.
+        # Sentence first: with "support" first the 1.5B model copied whole evidence sentences
+        # and answered more unanswerable questions (docs/BENCHMARKS.md).
         "properties": {
             key: {"type": "string"},
             "support": {"type": "array", "items": {"type": "integer"}},
