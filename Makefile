@@ -17,7 +17,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
+# The FreeDict English-Arabic dictionary, a second bridge for English questions over Arabic
+# sources: fetched once into ~/.cache/rag-news/freedict (best effort, never shipped).
 setup: $(VENV)/.installed
+	@bash scripts/freedict.sh >/dev/null
 
 # With a local model already running (scripts/llm-server.sh start), the demo answers with it.
 demo: setup

@@ -151,6 +151,16 @@ class RetrieveSettings(_Section):
         "retrieval everywhere measured (docs/BENCHMARKS.md); the extractive backend then "
         "answers one more unanswerable English gold question.",
     )
+    dictionary: str = Field(
+        "auto",
+        description="A bilingual dictionary as a second bridge for English words over an "
+        "Arabic archive (rag/index/dictionary.py): 'auto' uses FreeDict eng-ara where "
+        "scripts/freedict.sh or Debian's dict-freedict-eng-ara put it (none if absent), "
+        "'off' never, or the path of a dictd .index file.",
+    )
+    dictionary_senses: int = Field(
+        2, ge=1, le=10, description="Dictionary translations used per question word."
+    )
     feedback: bool = Field(
         False,
         description="Cross-script pseudo-relevance feedback: for a question in another script "

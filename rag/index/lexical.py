@@ -316,6 +316,14 @@ class LexicalIndex:
         vocab = self._bm25.vocab_dict
         return sum(t in vocab for t in terms) / len(terms)
 
+    def knows(self, word: str) -> bool:
+        """Whether the archive holds every BM25 term of `word` (False for a stop word)."""
+        terms = analyze(word)
+        if not terms or self._bm25 is None:
+            return False
+        vocab = self._bm25.vocab_dict
+        return all(t in vocab for t in terms)
+
     def top_words(self, limit: int) -> list[str]:
         """Bridge words by the number of chunks holding them, most widespread first."""
         if not len(self._words.values):
