@@ -381,9 +381,16 @@ class UISettings(_Section):
     login_max_failures: int = Field(
         5,
         ge=0,
-        description="Failed logins within `login_lockout_s` after which every login is "
-        "refused for `login_lockout_s` seconds (Gradio gives no client address to lock out "
-        "one client only). 0: no limit.",
+        description="Failed logins from one client address within `login_lockout_s` after "
+        "which that address is refused for `login_lockout_s` seconds (behind a reverse proxy "
+        "every client has the proxy's address). 0: no limit.",
+    )
+    login_max_failures_total: int = Field(
+        50,
+        ge=0,
+        description="Failed logins from all addresses together within `login_lockout_s` after "
+        "which every login is refused for `login_lockout_s` seconds (a guesser spread over "
+        "many addresses). 0: no limit.",
     )
     login_lockout_s: float = Field(
         300.0, gt=0, description="Window and length of the login lockout, in seconds."

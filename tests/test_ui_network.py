@@ -348,6 +348,31 @@ def test_login_guard_locks_out_after_repeated_failures() -> None:
     assert unlimited(USER, PASSWORD)
 
 
+def test_login_lockout_is_per_client_with_a_limit_for_all() -> None:
+    from rag.ui.login import LOGIN_CLIENT, LoginGuard
+
+    now = [0.0]
+    guard = LoginGuard(
+        (USER, PASSWORD), max_failures=3, lockout_s=60, max_failures_total=5, clock=lambda: now[0]
+    )
+
+    def attempt(client: str, password: str) -> bool:
+        token = LOGIN_CLIENT.set(client)
+        try:
+            return guard(USER, password)
+        finally:
+            LOGIN_CLIENT.reset(token)
+
+    assert not any(attempt("10.0.0.9", f"guess {i}") for i in range(3))
+    assert not attempt("10.0.0.9", PASSWORD), "the guesser's address got in during its lockout"
+    assert attempt("10.0.0.1", PASSWORD), "the real user elsewhere was locked out too"
+    # A guesser spread over addresses meets the all-clients limit (5 failures in the window).
+    assert not attempt("10.0.0.2", "guess") and not attempt("10.0.0.3", "guess")
+    assert not attempt("10.0.0.1", PASSWORD), "the all-clients lockout let a login in"
+    now[0] = 60.0
+    assert attempt("10.0.0.1", PASSWORD) and attempt("10.0.0.9", PASSWORD)
+
+
 def test_login_tokens_are_bounded() -> None:
     from types import SimpleNamespace
 
@@ -359,7 +384,7 @@ def test_login_tokens_are_bounded() -> None:
     assert bound_login_tokens(app, 4) == 0 and bound_login_tokens(None, 4) == 0
 
 
-def test_repeated_failed_logins_lock_the_server_out_for_a_while(corpus_store: Path) -> None:
+def test_repeated_failed_logins_lock_that_address_out_for_a_while(corpus_store: Path) -> None:
     env = {
         "RAG_UI__USERNAME": USER,
         "RAG_UI__PASSWORD": PASSWORD,
@@ -375,6 +400,11 @@ def test_repeated_failed_logins_lock_the_server_out_for_a_while(corpus_store: Pa
         assert [login(f"guess {i}") for i in range(3)] == [400, 400, 400]
         locked_at = time.monotonic()
         assert login(PASSWORD) == 400, "the right password let in during a lockout"
+        # Another address (127.0.0.2 reaches the server on loopback) is not locked out.
+        elsewhere = httpx.HTTPTransport(local_address="127.0.0.2")
+        with httpx.Client(base_url=server.url, transport=elsewhere) as other:
+            ok = other.post("login", data={"username": USER, "password": PASSWORD})
+            assert ok.status_code == 200, "one address's failures locked out another"
         time.sleep(max(0.0, locked_at + 3.2 - time.monotonic()))
         assert login(PASSWORD) == 200
     assert "Traceback" not in server.stop()

@@ -15,7 +15,7 @@ from rag.errors import ConfigError
 from rag.pipeline import Pipeline
 from rag.settings import Settings, UISettings
 from rag.ui.app import build_app
-from rag.ui.login import LoginGuard
+from rag.ui.login import LoginClient, LoginGuard
 from rag.ui.memory import Housekeeper, limit_arenas
 from rag.ui.style import CSS, theme
 
@@ -182,7 +182,12 @@ def launch(
         share=False,
         prevent_thread_lock=not block,
         show_error=False,
-        auth=LoginGuard(login, max_failures=ui.login_max_failures, lockout_s=ui.login_lockout_s)
+        auth=LoginGuard(
+            login,
+            max_failures=ui.login_max_failures,
+            lockout_s=ui.login_lockout_s,
+            max_failures_total=ui.login_max_failures_total,
+        )
         if login
         else None,
         # Gradio's own upload route exists whatever the layout: 0 bytes closes it.
@@ -196,7 +201,9 @@ def launch(
         pwa=False,
         quiet=quiet,
         footer_links=[],
-        app_kwargs={"middleware": [Middleware(UploadCap, limit=upload_limit(ui))]},
+        app_kwargs={
+            "middleware": [Middleware(UploadCap, limit=upload_limit(ui)), Middleware(LoginClient)]
+        },
         ssl_certfile=tls[0] if tls else None,
         ssl_keyfile=tls[1] if tls else None,
         # Gradio checks its own URL with the certificate verified: a self-signed one fails.
