@@ -586,3 +586,33 @@ def test_the_speaker_named_before_the_quote_and_by_surname_counts(embedder):
     assert not check.holds(claim, [quote], "")  # Ryder named nowhere near: not his words
     other = claim.replace("Pat Ryder", "Pat Smith")
     assert not check.holds(other, [quote], original[at - 600 : at])
+
+
+def test_a_yes_cited_from_a_denial_is_dropped(embedder):
+    """The 1.5B model answered "Yes, US forces are moving to cut the route …" citing the
+    sentence in which the Pentagon denies exactly that: the denial holds the claim's words,
+    so similarity alone read it as support. The same sentence without the denial supports it."""
+    from rag.answer.evidence import Sentence
+    from rag.answer.protocol import Claim
+    from rag.answer.verify import SupportCheck, verify_claims
+    from rag.types import Passage
+
+    question = "هل تتحرك القوات الأمريكية لقطع طريق الفصائل عبر معبر القائم؟"
+    claim = "نعم، تتحرك القوات الأمريكية لقطع طريق الفصائل عبر معبر القائم إلى البوكمال"
+    check = SupportCheck(question, embedder.embed, lambda q: q, same=0.5, cross=0.4, anchored=0.35)
+    for quote, held in (
+        (
+            "جددت وزارة الدفاع نفيها تحرك القوات الأمريكية لقطع طريق الفصائل من معبر القائم "
+            "إلى البوكمال",
+            False,
+        ),
+        (
+            "قالت وزارة الدفاع إن القوات الأمريكية تتحرك لقطع طريق الفصائل من معبر القائم "
+            "إلى البوكمال",
+            True,
+        ),
+    ):
+        passage = Passage(chunk_id="d:0", doc_id="d", text=quote, start=0, end=len(quote))
+        evidence = [Sentence(0, 0, len(quote), quote, 1.0)]
+        verified = verify_claims([Claim(claim, [1])], evidence, [passage], check)
+        assert bool(verified.citations) is held, quote

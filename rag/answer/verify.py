@@ -97,6 +97,8 @@ class SupportCheck:
         joined = "\n".join(quotes)
         if not quotes or not self._says_something(claim):
             return False
+        if _AFFIRMS.search(claim) and _DENIES.search(joined):
+            return False  # "Yes, US forces are moving …" cited from «… جددت نفيها …»
         if not facts_agree(claim, joined) or not self._covers_topic(claim, joined + "\n" + context):
             return False
         if not all(self._has_name(name, joined) for name in self.added_names(claim)):
@@ -236,6 +238,19 @@ def _years(text: str) -> set[str]:
 
 # A yes/no answer adds only its polarity.
 _POLARITY = re.compile(r"\b(yes|no|not|never)\b|(^|\s)(نعم|لا|لن|لم|ليس|ليست)(\s|$)", re.I)
+# A claim that answers a yes/no question with yes, and sentences that deny or call false:
+# the verbatim words of a denial contain the very claim it denies, so similarity alone
+# reads it as support.
+_AFFIRMS = re.compile(
+    r"^\W*(yes|indeed|certainly|of course)\b|^\W*(نعم|بالطبع|بالتأكيد|أجل|بلى)(?![\u0621-\u064a])",
+    re.I,
+)
+_DENIES = re.compile(
+    r"\b(den(y|ies|ied|ial)|false|untrue|not true|baseless)\b"
+    r"|(?<![\u0621-\u064a])(نف[تيى]|[يت]نفي|كاذب[ةه]?|عار[ية] عن الصحة|لا صحة"
+    r"|غير صحيح[ةه]?)",
+    re.I,
+)
 _LATIN_NAME = re.compile(r"\b[A-Z][A-Za-z’'-]+")
 
 
