@@ -165,6 +165,10 @@ def test_chunks_map_back_to_units_in_rank_order() -> None:
     assert ranked == ["b", "a", "c"]
     assert rank_of(ranked, "c") == 3
     assert rank_of(ranked, "d") is None
+    # A near-copy shown under a passage ("also reported by") is retrieved right after it.
+    also = [SimpleNamespace(doc_id="e"), SimpleNamespace(doc_id="a")]
+    hits[0].also = also
+    assert unit_ranking(hits) == ["b", "e", "a", "c"]
 
 
 def test_token_f1_and_spread() -> None:

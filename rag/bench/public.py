@@ -73,8 +73,17 @@ def token_f1(prediction: str, gold: str) -> float:
 
 def unit_ranking(passages: Sequence[Any]) -> list[str]:
     """Doc ids in rank order, each once. Passages with a fused score of 0 were ranked only by
-    a retriever weighted 0 (an ablation) and do not count as retrieved."""
-    return list(dict.fromkeys(p.doc_id for p in passages if p.score > 0))
+    a retriever weighted 0 (an ablation) and do not count as retrieved. A passage's
+    near-copies from other units (`also`, shown with it as "also reported by") follow it:
+    ARCD holds paragraphs that are prefixes of others, and the copy collapsed under a longer
+    paragraph is still what the reader is shown."""
+    ids = (
+        d
+        for p in passages
+        if p.score > 0
+        for d in (p.doc_id, *(a.doc_id for a in getattr(p, "also", None) or ()))
+    )
+    return list(dict.fromkeys(ids))
 
 
 def _index(task: Task, settings: Settings, workdir: Path) -> tuple[Any, dict[str, Any]]:
