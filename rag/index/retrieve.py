@@ -18,7 +18,7 @@ from rag.index.fusion import adaptive_weights, rrf
 from rag.index.records import date_int, filters
 from rag.index.store import Store
 from rag.settings import RetrieveSettings
-from rag.text import analyze, light_tokens
+from rag.text import analyze, detect_language, light_tokens
 from rag.types import Chunk, Passage, SourceRef
 
 MAX_QUESTION_CHARS = 4000
@@ -200,7 +200,12 @@ class Retriever:
         bm25_ids = [i for i, _ in bm25]
 
         dense_weight = cfg.dense_weight
-        bm25_weight = cfg.bm25_weight_cross if crossed else cfg.bm25_weight
+        if crossed:
+            bm25_weight = cfg.bm25_weight_cross
+        elif detect_language(question) == "ar":
+            bm25_weight = cfg.bm25_weight_ar
+        else:
+            bm25_weight = cfg.bm25_weight
         if cfg.fusion == "adaptive":
             dense_weight, bm25_weight = adaptive_weights(
                 dense_ids,
