@@ -92,3 +92,18 @@ def test_lexical_index_survives_reload_and_rebuilds_when_stale(
     shutil.rmtree(copy / "bm25")
     again = Store.open(settings.store, embedder).lexical().search("قاعدة حرير في أربيل", 3)
     assert first == again and (copy / "bm25").is_dir()
+
+
+def test_arabic_questions_fuse_with_their_own_bm25_weight(corpus_store: Path, embedder) -> None:
+    """An Arabic question's BM25 list is weighted by `bm25_weight_ar`, an English one's over an
+    archive that knows its words by `bm25_weight` (only BM25 counts here: dense weight 0)."""
+    arabic = "متى تنتهي مهمة التحالف الدولي في العراق؟"
+
+    def scores(**weights: float) -> list[float]:
+        settings = make_settings(corpus_store, retrieve={"dense_weight": 0.0, **weights})
+        retriever = Retriever(Store.open(settings.store, embedder), settings.retrieve)
+        return [p.score for p in retriever.search(arabic, k=5)]
+
+    unweighted = scores(bm25_weight=1.0, bm25_weight_ar=0.0)
+    assert len(unweighted) == 5 and not any(unweighted)
+    assert all(scores(bm25_weight=0.0, bm25_weight_ar=1.0))
