@@ -219,11 +219,17 @@ class Retriever:
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)
         best, copies = ranked[:k], {}
         if cfg.collapse_duplicates:
-            # Twice k candidates, so that copies left out still leave k results.
-            docs, terms = lexical.term_sets(ranked[: 2 * k])
-            best, copies = collapse_duplicates(
-                ranked[: 2 * k], docs, terms, k, cfg.collapse_duplicates
-            )
+            # Twice k candidates first; when copies take more places than that (a story
+            # reprinted ten times), every candidate, so that k distinct passages come back.
+            window = 2 * k
+            while True:
+                docs, terms = lexical.term_sets(ranked[:window])
+                best, copies = collapse_duplicates(
+                    ranked[:window], docs, terms, k, cfg.collapse_duplicates
+                )
+                if len(best) >= k or window >= len(ranked):
+                    break
+                window = len(ranked)
         # Only the passages returned (and their copies' records) are read, in one call.
         listed = [c for i in best for c in copies.get(i, [])]
         chunks, vectors = self.store.chunks_with_vectors(best + listed)
