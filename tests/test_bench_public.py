@@ -229,3 +229,14 @@ def test_xquad_slice_end_to_end(tmp_path: Path) -> None:
     assert json.loads(json_path.read_text("utf-8"))["dataset"] == "xquad"
     markdown = md_path.read_text("utf-8")
     assert markdown == to_markdown(result) and "| ar-ar | hybrid | 20 |" in markdown
+
+
+def test_the_dense_only_ablation_zeroes_every_bm25_weight() -> None:
+    """Arabic questions have their own BM25 weight: a 'dense only' row that left it at 4
+    reported hybrid figures as dense ones."""
+    from rag.bench.public import CONFIGS
+    from rag.settings import RetrieveSettings
+
+    overrides = dict((name, over) for name, over, _ in CONFIGS)["dense only"]
+    weights = [f for f in RetrieveSettings.model_fields if f.startswith("bm25_weight")]
+    assert len(weights) >= 3 and all(overrides.get(f) == 0.0 for f in weights)

@@ -30,7 +30,12 @@ CUTOFFS = (1, 5, 10)
 # only rewrites the BM25 query, whose weight is 0 there, and skipping it halves query time.
 CONFIGS: tuple[tuple[str, dict[str, Any], tuple[str, ...]], ...] = (
     ("hybrid", {}, DIRECTIONS),
-    ("dense only", {"bm25_weight": 0.0, "bridge": False}, DIRECTIONS),
+    # Every BM25 weight (Arabic questions have their own, bm25_weight_ar).
+    (
+        "dense only",
+        {"bm25_weight": 0.0, "bm25_weight_ar": 0.0, "bm25_weight_cross": 0.0, "bridge": False},
+        DIRECTIONS,
+    ),
     ("BM25 only", {"dense_weight": 0.0}, DIRECTIONS),
     ("hybrid, no bridge", {"bridge": False}, ("en-ar",)),
     ("BM25 only, no bridge", {"dense_weight": 0.0, "bridge": False}, ("en-ar",)),
