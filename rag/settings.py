@@ -165,7 +165,7 @@ class RetrieveSettings(_Section):
         description="A bilingual dictionary as a second bridge for English words over an "
         "Arabic archive (rag/index/dictionary.py): 'auto' uses FreeDict eng-ara where "
         "scripts/freedict.sh or Debian's dict-freedict-eng-ara put it (none if absent), "
-        "'off' never, or the path of a dictd .index file.",
+        "'off' never, or the path of a dictd .index file. Used only with `bridge` on.",
     )
     dictionary_senses: int = Field(
         2, ge=1, le=10, description="Dictionary translations used per question word."

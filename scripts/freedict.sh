@@ -37,11 +37,12 @@ if ! (cd "$tmp" && apt-get download -qq "dict-$NAME" >/dev/null 2>&1); then
 fi
 dpkg-deb -x "$tmp"/dict-"$NAME"_*.deb "$tmp/x" || { say "could not unpack the package"; exit 0; }
 mkdir -p "$CACHE"
-# index last: its presence is what says the dictionary is complete
-cp "$tmp/x/usr/share/dictd/$NAME.dict.dz" "$CACHE/$NAME.dict.dz.part" \
-  && mv "$CACHE/$NAME.dict.dz.part" "$CACHE/$NAME.dict.dz" \
-  && cp "$tmp/x/usr/share/dictd/$NAME.index" "$CACHE/$NAME.index.part" \
-  && mv "$CACHE/$NAME.index.part" "$CACHE/$NAME.index" \
+# Index last: its presence is what says the dictionary is complete. Part files are named per
+# process, so two runs at once each move a whole file into place.
+cp "$tmp/x/usr/share/dictd/$NAME.dict.dz" "$CACHE/$NAME.dict.dz.part$$" \
+  && mv "$CACHE/$NAME.dict.dz.part$$" "$CACHE/$NAME.dict.dz" \
+  && cp "$tmp/x/usr/share/dictd/$NAME.index" "$CACHE/$NAME.index.part$$" \
+  && mv "$CACHE/$NAME.index.part$$" "$CACHE/$NAME.index" \
   && cp "$tmp/x/usr/share/doc/dict-$NAME/copyright" "$CACHE/copyright" 2>/dev/null
 say "installed into $CACHE (GPL-2+, read as data; see $CACHE/copyright)"
 echo "$CACHE/$NAME.index"

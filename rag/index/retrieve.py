@@ -120,13 +120,13 @@ class Retriever:
         # Dictionary words the bridge already found are not added again: BM25 counts a
         # repeated query term twice, and doubling the agreed words measured worse on XQuAD
         # en→ar (nDCG@10 0.837 against 0.846, docs/BENCHMARKS.md).
-        have = set(analyze(" ".join([question, *extra])))
-        for found in self._translations(question).values():
-            for word in found:
-                terms = set(analyze(word))
-                if not terms <= have:
-                    extra.append(word)
-                    have |= terms
+        translated = [w for ws in self._translations(question).values() for w in ws]
+        have = set(analyze(" ".join([question, *extra]))) if translated else set()
+        for word in translated:
+            terms = set(analyze(word))
+            if not terms <= have:
+                extra.append(word)
+                have |= terms
         expansion = _Expansion(words, word_vectors, extra)
         with self._lock:
             self._expansions[question] = expansion
@@ -221,15 +221,14 @@ class Retriever:
         if cfg.collapse_duplicates:
             # Twice k candidates first; when copies take more places than that (a story
             # reprinted ten times), every candidate, so that k distinct passages come back.
-            window = 2 * k
-            while True:
+            windows = [2 * k, len(ranked)] if len(ranked) > 2 * k else [len(ranked)]
+            for window in windows:
                 docs, terms = lexical.term_sets(ranked[:window])
                 best, copies = collapse_duplicates(
                     ranked[:window], docs, terms, k, cfg.collapse_duplicates
                 )
-                if len(best) >= k or window >= len(ranked):
+                if len(best) >= k:
                     break
-                window = len(ranked)
         # Only the passages returned (and their copies' records) are read, in one call.
         listed = [c for i in best for c in copies.get(i, [])]
         chunks, vectors = self.store.chunks_with_vectors(best + listed)
