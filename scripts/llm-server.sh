@@ -48,7 +48,22 @@ URL="http://127.0.0.1:$PORT/v1"
 
 say() { echo "llm-server: $*" >&2; }
 
-server_python_ok() { [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import llama_cpp.server" 2>/dev/null; }
+# Built for x86-64 with AVX2 (and FMA, F16C, BMI2), not for the build machine: a native build
+# on a Xeon that reports AMX compiled ggml's AMX kernels, and in this VM their first
+# `ldtilecfg` is a general protection fault, so the server died on its first completion. A
+# native build also breaks when a cached wheel meets another CPU. Without AVX2 (or off x86),
+# the native build it is.
+if [ "$(uname -m)" = x86_64 ] && grep -qw avx2 /proc/cpuinfo 2>/dev/null; then
+  FLAVOUR="avx2"; BUILD_FLAGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+else
+  FLAVOUR="native"; BUILD_FLAGS=""
+fi
+WHEELS="$CACHE/wheels/$FLAVOUR"
+
+server_python_ok() {
+  [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.llama-flavour" 2>/dev/null)" = "$FLAVOUR-$LLAMA_VERSION" ] &&
+    "$VENV/bin/python" -c "import llama_cpp.server" 2>/dev/null
+}
 
 build_tools() {
   # A fresh machine may lack a C++ compiler (cmake itself comes from PyPI if missing).
@@ -63,19 +78,24 @@ build_tools() {
 
 prepare_server() {
   server_python_ok && return 0
-  mkdir -p "$CACHE/wheels"
+  mkdir -p "$WHEELS"
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-  if ! ls "$CACHE"/wheels/llama_cpp_python-"$LLAMA_VERSION"-*.whl >/dev/null 2>&1; then
+  if ! ls "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl >/dev/null 2>&1; then
     # No Linux wheel on PyPI: build once from source (~4-8 min on 2 cores) and keep the wheel.
-    # LLAVA (multimodal) is not needed and doubles the build time.
+    # LLAVA (multimodal) is not needed and doubles the build time. --no-cache-dir: pip's own
+    # wheel cache ignores CMAKE_ARGS and would hand back another flavour's build.
     build_tools
-    say "building llama-cpp-python $LLAMA_VERSION (once; the wheel is cached in $CACHE/wheels)"
-    CMAKE_ARGS="-DLLAVA_BUILD=OFF ${CMAKE_ARGS:-}" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
-      "$VENV/bin/python" -m pip wheel -q --no-deps -w "$CACHE/wheels" "llama-cpp-python==$LLAMA_VERSION" >&2
+    say "building llama-cpp-python $LLAMA_VERSION for $FLAVOUR (once; the wheel is cached in $WHEELS)"
+    CMAKE_ARGS="-DLLAVA_BUILD=OFF $BUILD_FLAGS ${CMAKE_ARGS:-}" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
+      "$VENV/bin/python" -m pip wheel -q --no-deps --no-cache-dir -w "$WHEELS" "llama-cpp-python==$LLAMA_VERSION" >&2
   fi
   say "installing the server into $VENV"
-  "$VENV/bin/python" -m pip install -q --find-links "$CACHE/wheels" \
+  # --force-reinstall: a venv may hold another flavour's build of the same version.
+  "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps --no-index \
+    --find-links "$WHEELS" "llama-cpp-python==$LLAMA_VERSION" >&2
+  "$VENV/bin/python" -m pip install -q --find-links "$WHEELS" \
     "llama-cpp-python[server]==$LLAMA_VERSION" >&2
+  echo "$FLAVOUR-$LLAMA_VERSION" >"$VENV/.llama-flavour"
   server_python_ok || { say "llama_cpp.server does not import after install"; exit 1; }
 }
 
@@ -134,6 +154,21 @@ except OSError:
 PY
 }
 
+# One token of a real completion: a server can list its models and still die on the first
+# request (the AMX build above did), and a test run should stop here, not in 12 tests.
+completes() { "$PYTHON" - "$URL" "$ALIAS" <<'PY'
+import json, sys, urllib.request
+body = {"model": sys.argv[2], "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1}
+request = urllib.request.Request(
+    sys.argv[1] + "/chat/completions", json.dumps(body).encode(), {"Content-Type": "application/json"}
+)
+try:
+    json.load(urllib.request.urlopen(request, timeout=120))["choices"][0]
+except (OSError, ValueError, KeyError, IndexError) as exc:
+    sys.exit(f"llm-server: the server answers but cannot complete: {exc}")
+PY
+}
+
 report() { echo "$URL"; echo "model=$ALIAS"; }
 
 start() {
@@ -150,7 +185,10 @@ start() {
     >"$LOG" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
   for _ in $(seq 1 240); do
-    if answers; then report; return 0; fi
+    if answers; then
+      completes || { say "last lines of $LOG:"; tail -5 "$LOG" >&2; stop; exit 1; }
+      report; return 0
+    fi
     running || { say "the server exited; last lines of $LOG:"; tail -5 "$LOG" >&2; exit 1; }
     sleep 0.5
   done
