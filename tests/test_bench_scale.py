@@ -15,11 +15,12 @@ from conftest import CORPUS, GOLD
 from rag.bench.corpus import BENCHMARKS, article, build_archive, sentence_pool
 from rag.bench.scale import ScaleOptions, parse_sizes, run_scale
 from rag.errors import InputError
+from rag.index import lexical
 from rag.index.bridge import content_word
 from rag.index.embed import BackgroundEmbedder, USEEmbedder
 from rag.index.lexical import LexicalIndex, chunk_terms
 from rag.settings import ChunkSettings
-from rag.text import analyze, light_tokens
+from rag.text import bm25_terms, light_tokens
 
 needs_benchmarks = pytest.mark.skipif(
     not (BENCHMARKS / "arcd" / "arcd.json").is_file(), reason="../shared/benchmarks missing"
@@ -36,10 +37,10 @@ def texts() -> list[str]:
     return [*out, "Straße ﬁnance Ⅻ ١٢٣ CAFÉ İstanbul ǅ ß 美军什么时候 ﻻ إِنَّ", "... ؟؟", ""]
 
 
-def test_memoised_analysis_equals_analyze(texts: list[str]) -> None:
+def test_memoised_analysis_equals_bm25_terms(texts: list[str]) -> None:
     for text in texts:
         got = chunk_terms(text, {})
-        assert got.terms == (analyze(text) or ["\u2205"])
+        assert got.terms == (bm25_terms(text) or ["\u2205"])
         assert got.words == sorted({w for w in light_tokens(text) if content_word(w)})
 
 
@@ -49,12 +50,14 @@ def test_index_scores_equal_bm25s_and_update_equals_rebuild(
     ids = [f"c{i}" for i in range(len(texts))]
     metas = [{"doc_id": f"d{i % 7}", "date_int": 20240101 + i % 3} for i in range(len(texts))]
     ours = LexicalIndex.build(ids, texts, metas, "fp")
-    ref = bm25s.BM25()
-    ref.index([analyze(t) or ["\u2205"] for t in texts], show_progress=False)
+    ref = bm25s.BM25(k1=lexical._K1, b=lexical._B)
+    ref.index([bm25_terms(t) or ["\u2205"] for t in texts], show_progress=False)
     queries = ["قاعدة عين الأسد", "coalition mission Iraq", "美军", *texts[:40:3]]
     for q in queries:
-        if analyze(q):
-            assert np.array_equal(ours._bm25.get_scores(analyze(q)), ref.get_scores(analyze(q)))
+        if bm25_terms(q):
+            assert np.array_equal(
+                ours._bm25.get_scores(bm25_terms(q)), ref.get_scores(bm25_terms(q))
+            )
 
     half = len(ids) // 2
     first = LexicalIndex.build(ids[:half], texts[:half], metas[:half], "fp")

@@ -322,3 +322,20 @@ def test_no_traceback_from_the_embedding_worker(how, tmp_path):
     assert "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr
     after = rag("ingest", str(folder), "--store", str(store))
     assert after.returncode == 0 and "files seen 30" in after.stdout
+
+
+def test_hnsw_search_breadth_is_set_by_writers_and_kept_by_repair(copy_store, embedder):
+    from rag.index.chroma import ef_search
+    from rag.index.repair import rebuild_collections
+
+    settings = make_settings(copy_store, store={"hnsw_ef_search": 321})
+    assert (
+        ef_search(Store.open(settings.store, embedder)._chunks) == 500
+    )  # a reader changes nothing
+    writer = Store.open(settings.store, embedder, create=True)
+    assert ef_search(writer._chunks) == 321
+    with writer.writer(wait=False):
+        rebuild_collections(writer, {"*"})
+    reopened = Store.open(make_settings(copy_store).store, embedder)
+    assert ef_search(reopened._chunks) == 321
+    assert Retriever(reopened, make_settings(copy_store).retrieve).search("التحالف", k=3)

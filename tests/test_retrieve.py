@@ -107,3 +107,21 @@ def test_arabic_questions_fuse_with_their_own_bm25_weight(corpus_store: Path, em
     unweighted = scores(bm25_weight=1.0, bm25_weight_ar=0.0)
     assert len(unweighted) == 5 and not any(unweighted)
     assert all(scores(bm25_weight=0.0, bm25_weight_ar=1.0))
+
+
+def test_light_stems_join_forms_that_snowball_splits(tmp_path: Path) -> None:
+    from rag.index.lexical import LexicalIndex
+    from rag.text import LIGHT_MARK, analyze, bm25_terms, light_stem
+
+    # Snowball stems «القوات» to «القو» and «قواتها» to «قوا», «سيارات» to «يارا» and
+    # «سيارة» to «سيار»: one word, two terms. light10 gives «قو» and «سيار» for both.
+    assert analyze("القوات") != analyze("قواتها")
+    assert light_stem("القوات") == light_stem("قواتها") == "قو"
+    assert light_stem("سيارات") == light_stem("سيارة") == "سيار"
+    assert light_stem("بالمدينة") == "مدين"  # one pass over the suffixes, not «مد»
+    assert bm25_terms("القوات and forces") == [*analyze("القوات"), LIGHT_MARK + "قو", "forc"]
+    assert bm25_terms("في") == []  # a stop word has neither term
+    texts = ["سحبت الحكومة قواتها من القاعدة الشمالية", "أعلنت الوزارة موازنة جديدة للتعليم"]
+    metas = [{"doc_id": "a"}, {"doc_id": "b"}]
+    index = LexicalIndex.build(["a0", "b0"], texts, metas, "fp")
+    assert [c for c, _ in index.search("متى تنسحب القوات؟", 2)] == ["a0"]

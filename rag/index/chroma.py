@@ -27,6 +27,13 @@ class Collections:
     lexical_dir: Path  # where the BM25 index and term bridge of this archive live locally
 
 
+def ef_search(collection: chromadb.Collection) -> int | None:
+    """The collection's HNSW search breadth (None when Chroma does not say)."""
+    hnsw = (collection.configuration or {}).get("hnsw") or {}
+    value = hnsw.get("ef_search")
+    return int(value) if value is not None else None
+
+
 def _client(settings: StoreSettings, create: bool) -> chromadb.ClientAPI:
     chroma_settings = chromadb.config.Settings(anonymized_telemetry=False)
     if settings.server_url:
@@ -72,11 +79,15 @@ def open_collections(settings: StoreSettings, embedder_name: str, create: bool) 
         chunks = client.create_collection(
             name,
             metadata={"embedder": embedder_name, "schema": SCHEMA},
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": {"space": "cosine", "ef_search": settings.hnsw_ef_search}},
             embedding_function=None,
         )
     except chromadb.errors.ChromaError as exc:
         raise StoreError(f"cannot open the store: {exc}") from None
+    if create and ef_search(chunks) != settings.hnsw_ef_search:
+        # Only a writer changes a store (searches stay read-only); the new value holds for
+        # the processes that open the store afterwards.
+        chunks.modify(configuration={"hnsw": {"ef_search": settings.hnsw_ef_search}})
     built_by = (chunks.metadata or {}).get("embedder")
     if built_by != embedder_name:
         raise EmbedderMismatchError(

@@ -22,6 +22,7 @@ import chromadb.errors
 import numpy as np
 
 from rag.errors import StoreDamagedError
+from rag.index.chroma import ef_search
 from rag.index.lock import crash_point
 from rag.index.records import to_chunk
 from rag.index.segments import SQLITE_FILE, collection_records, sqlite_problem
@@ -78,7 +79,10 @@ def _rebuild(store: Store, old: chromadb.Collection, chunks: bool) -> int:
     tmp_name = name + REBUILD_SUFFIX
     with contextlib.suppress(chromadb.errors.NotFoundError, ValueError):
         client.delete_collection(tmp_name)
-    config = {"hnsw": {"space": "cosine"}} if chunks else None
+    # The rebuilt index searches as broadly as the old one did (store.hnsw_ef_search).
+    breadth = ef_search(old) if chunks else None
+    hnsw = {"space": "cosine", **({"ef_search": breadth} if breadth else {})}
+    config = {"hnsw": hnsw} if chunks else None
     tmp = client.create_collection(
         tmp_name, metadata=metadata or None, configuration=config, embedding_function=None
     )
