@@ -48,13 +48,26 @@ URL="http://127.0.0.1:$PORT/v1"
 
 say() { echo "llm-server: $*" >&2; }
 
-# Built for x86-64 with AVX2 (and FMA, F16C, BMI2), not for the build machine: a native build
-# on a Xeon that reports AMX compiled ggml's AMX kernels, and in this VM their first
-# `ldtilecfg` is a general protection fault, so the server died on its first completion. A
-# native build also breaks when a cached wheel meets another CPU. Without AVX2 (or off x86),
-# the native build it is.
-if [ "$(uname -m)" = x86_64 ] && grep -qw avx2 /proc/cpuinfo 2>/dev/null; then
-  FLAVOUR="avx2"; BUILD_FLAGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+# Built for the instruction sets the CPU reports, named explicitly, not -march=native: on a
+# Xeon that reports AMX, a native build compiled ggml's AMX kernels and in this VM their first
+# `ldtilecfg` was a general protection fault (the server died on its first completion). AVX-512
+# where the CPU has it (prompt 110 tokens/s against 73 with AVX2 alone on that Xeon); the
+# flavour names the wheel's cache folder, so a cached build never meets a CPU it does not
+# fit. Without AVX2 (or off x86), the native build it is.
+cpu_has() { grep -qw "$1" /proc/cpuinfo 2>/dev/null; }
+if [ "$(uname -m)" = x86_64 ] && cpu_has avx2 && cpu_has fma && cpu_has f16c; then
+  FLAVOUR="avx2"
+  BUILD_FLAGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+  if cpu_has bmi2; then BUILD_FLAGS="$BUILD_FLAGS -DGGML_BMI2=ON"; else BUILD_FLAGS="$BUILD_FLAGS -DGGML_BMI2=OFF"; fi
+  if cpu_has avx512f && cpu_has avx512cd && cpu_has avx512vl && cpu_has avx512dq && cpu_has avx512bw; then
+    FLAVOUR="avx512"; BUILD_FLAGS="$BUILD_FLAGS -DGGML_AVX512=ON"
+    for feature in vbmi:avx512vbmi vnni:avx512_vnni bf16:avx512_bf16; do
+      if cpu_has "${feature#*:}"; then
+        FLAVOUR="$FLAVOUR-${feature%%:*}"
+        BUILD_FLAGS="$BUILD_FLAGS -DGGML_AVX512_$(echo "${feature%%:*}" | tr a-z A-Z)=ON"
+      fi
+    done
+  fi
 else
   FLAVOUR="native"; BUILD_FLAGS=""
 fi
