@@ -22,6 +22,7 @@ from rag.errors import ConfigError, InputError
 from rag.evaluation.gold import load_gold
 from rag.evaluation.metrics import (
     abstention_precision_recall,
+    answer_in_language,
     citation_correct,
     citation_recall,
     doc_recall_at_k,
@@ -164,6 +165,14 @@ def test_answer_language_ignores_quotes_and_source_names() -> None:
     )
     assert detect_language(answer) == "ar"  # why the quotes must be taken out
     assert detect_language(own_words(answer, [citation])) == "en"
+    assert answer_in_language(answer, [citation], "en")
+    assert not answer_in_language(answer, [citation], "ar")
+    # An Arabic answer that copies its Arabic source has no words of its own: it is judged
+    # whole (the model's verbatim answers to ar-002 and ar-049 were counted as not Arabic).
+    copied = f"{quote} [1]."
+    assert own_words(copied, [citation]).strip(" [1].") == ""
+    assert answer_in_language(copied, [citation], "ar")
+    assert not answer_in_language(copied, [citation], "en")
 
 
 def test_parse_judgement() -> None:

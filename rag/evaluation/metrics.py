@@ -13,7 +13,7 @@ import numpy as np
 
 from rag.answer.cite import Citation
 from rag.evaluation.gold import GoldQuote
-from rag.text import fold
+from rag.text import fold, in_language
 from rag.types import Passage
 
 
@@ -93,6 +93,13 @@ def own_words(answer: str, citations: Sequence[Citation]) -> str:
         for borrowed in (" ".join(c.quote.split()), c.outlet, c.title):
             answer = answer.replace(borrowed, " ") if borrowed else answer
     return re.sub(r"«[^»]*»", " ", answer)
+
+
+def answer_in_language(answer: str, citations: Sequence[Citation], lang: str) -> bool:
+    """Whether the answer is written in `lang`, judged on its own words; an answer made only
+    of what it quotes (an Arabic answer that copies its Arabic source) is judged whole."""
+    own = own_words(answer, citations)
+    return in_language(own if any(ch.isalpha() for ch in own) else answer, lang)
 
 
 def abstention_precision_recall(

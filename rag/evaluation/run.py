@@ -25,6 +25,7 @@ from rag.errors import LLMError
 from rag.evaluation.gold import DEFAULT_GOLD, GoldItem
 from rag.evaluation.metrics import (
     abstention_precision_recall,
+    answer_in_language,
     citation_correct,
     citation_recall,
     doc_recall_at_k,
@@ -32,7 +33,6 @@ from rag.evaluation.metrics import (
     first_quote_rank,
     mean,
     ndcg_at_k,
-    own_words,
     pair_consistent,
     percentile,
     ratio,
@@ -40,7 +40,7 @@ from rag.evaluation.metrics import (
 )
 from rag.pipeline import Pipeline
 from rag.settings import masked
-from rag.text import in_language, split_sentences
+from rag.text import split_sentences
 
 RECALL_KS = (1, 3, 5, 10)
 _PACKAGES = ("rag-news", "chromadb", "llama-index-core", "numpy", "openai", "tiktoken")
@@ -176,7 +176,7 @@ def run_item(
         quote_rank=first_quote_rank(passages, item.quotes, texts),
         facts=facts,
         missing_facts=[f[0] for f, ok in zip(item.key_facts, facts, strict=True) if not ok],
-        language_ok=in_language(own_words(answer.answer, answer.citations), item.lang),
+        language_ok=answer_in_language(answer.answer, answer.citations, item.lang),
         citations=[
             CitationResult(
                 doc_id=c.doc_id,
