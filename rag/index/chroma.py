@@ -5,6 +5,7 @@ searched with vectors of another model."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -86,8 +87,11 @@ def open_collections(settings: StoreSettings, embedder_name: str, create: bool) 
         raise StoreError(f"cannot open the store: {exc}") from None
     if create and ef_search(chunks) != settings.hnsw_ef_search:
         # Only a writer changes a store (searches stay read-only); the new value holds for
-        # the processes that open the store afterwards.
-        chunks.modify(configuration={"hnsw": {"ef_search": settings.hnsw_ef_search}})
+        # the processes that open the store afterwards. A Chroma server that cannot change
+        # it keeps searching with its own breadth: slower recall, not a reason to refuse
+        # an ingest.
+        with contextlib.suppress(chromadb.errors.ChromaError, ValueError, TypeError):
+            chunks.modify(configuration={"hnsw": {"ef_search": settings.hnsw_ef_search}})
     built_by = (chunks.metadata or {}).get("embedder")
     if built_by != embedder_name:
         raise EmbedderMismatchError(

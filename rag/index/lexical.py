@@ -183,7 +183,7 @@ def _bm25_from_rows(rows: _Ragged, vocab: list[str]) -> bm25s.BM25 | None:
     order = np.argsort(pair_term * n_docs + pair_doc, kind="stable")  # CSC: by term, then doc
     indptr = np.zeros(n_vocab + 1, dtype=np.int64)
     np.cumsum(np.bincount(pair_term, minlength=n_vocab), out=indptr[1:])
-    bm25 = bm25s.BM25()
+    bm25 = bm25s.BM25(k1=_K1, b=_B)  # saved with the index: its params file then tells the truth
     bm25.scores = {
         "data": scores[order],
         "indices": pair_doc[order].astype(np.int32),
