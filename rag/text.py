@@ -148,8 +148,8 @@ def bm25_terms(text: str) -> list[str]:
     """The terms BM25 indexes and searches: analyze()'s, and after each Arabic one the word's
     light10 stem as a second term. Two stemmers vote: a passage that matches a question word
     under both ranks above one that matches under one. Measured with the hybrid retriever
-    (docs/BENCHMARKS.md, "Two Arabic stemmers"): ARCD nDCG@10 0.780 → 0.793 where either
-    stemmer alone gave 0.780 (Snowball) and 0.786 (light10)."""
+    (docs/BENCHMARKS.md, "Two Arabic stemmers"): ARCD nDCG@10 0.780 (Snowball alone) →
+    0.794."""
     terms: list[str] = []
     for token in light_tokens(text):
         analysed = analyze(token)

@@ -329,9 +329,8 @@ def test_hnsw_search_breadth_is_set_by_writers_and_kept_by_repair(copy_store, em
     from rag.index.repair import rebuild_collections
 
     settings = make_settings(copy_store, store={"hnsw_ef_search": 321})
-    assert (
-        ef_search(Store.open(settings.store, embedder)._chunks) == 500
-    )  # a reader changes nothing
+    reader = Store.open(settings.store, embedder)
+    assert ef_search(reader._chunks) == 500  # a reader changes nothing
     writer = Store.open(settings.store, embedder, create=True)
     assert ef_search(writer._chunks) == 321
     with writer.writer(wait=False):

@@ -90,7 +90,7 @@ def open_collections(settings: StoreSettings, embedder_name: str, create: bool) 
         # the processes that open the store afterwards. A Chroma server that cannot change
         # it keeps searching with its own breadth: slower recall, not a reason to refuse
         # an ingest.
-        with contextlib.suppress(chromadb.errors.ChromaError, ValueError, TypeError):
+        with contextlib.suppress(chromadb.errors.ChromaError, ValueError):
             chunks.modify(configuration={"hnsw": {"ef_search": settings.hnsw_ef_search}})
     built_by = (chunks.metadata or {}).get("embedder")
     if built_by != embedder_name:

@@ -79,10 +79,10 @@ def _rebuild(store: Store, old: chromadb.Collection, chunks: bool) -> int:
     tmp_name = name + REBUILD_SUFFIX
     with contextlib.suppress(chromadb.errors.NotFoundError, ValueError):
         client.delete_collection(tmp_name)
-    # The rebuilt index searches as broadly as the old one did (store.hnsw_ef_search).
-    breadth = ef_search(old) if chunks else None
-    hnsw = {"space": "cosine", **({"ef_search": breadth} if breadth else {})}
-    config = {"hnsw": hnsw} if chunks else None
+    config = None
+    if chunks:  # the rebuilt index searches as broadly as the old one (store.hnsw_ef_search)
+        breadth = ef_search(old)
+        config = {"hnsw": {"space": "cosine", **({"ef_search": breadth} if breadth else {})}}
     tmp = client.create_collection(
         tmp_name, metadata=metadata or None, configuration=config, embedding_function=None
     )
