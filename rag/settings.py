@@ -164,12 +164,39 @@ class RetrieveSettings(_Section):
         0.6, ge=0, le=1, description="Minimum word similarity for a bridge expansion."
     )
     bridge_terms: int = Field(2, ge=1, le=10, description="Expansions per question word.")
+    bridge_terms_translated: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="Expansions per question word that the dictionary translates. 1 suits "
+        "encyclopaedic archives (XQuAD en→ar nDCG@10 0.860 → 0.875: the embedder's second "
+        "neighbour mostly repeats the first's sense) but costs the news gold set two English "
+        "key facts (0.86 → 0.82), whose questions use their articles' own words; 0 leaves "
+        "such words to the dictionary alone (docs/BENCHMARKS.md).",
+    )
     bridge_keep_case: bool = Field(
         True,
         description="Embed question words as written for the bridge ('Baghdad', not "
         "'baghdad'): case-folded proper names land next to look-alike words. Lifts English "
         "retrieval everywhere measured (docs/BENCHMARKS.md); the extractive backend then "
         "answers one more unanswerable English gold question.",
+    )
+    names: bool = Field(
+        True,
+        description="Transliteration bridge (rag/index/names.py): a Latin-script name in a "
+        "question (a capitalised word, or one the dictionary lacks) also searches BM25 for the "
+        "archive's Arabic word that sounds alike and that the embedder finds close to it "
+        "('Hobson' → «هوبسون»). Used only with `bridge` on.",
+    )
+    names_threshold: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Minimum similarity between a name as written and an Arabic word that "
+        "sounds alike for the word to join the BM25 query.",
+    )
+    names_terms: int = Field(
+        1, ge=1, le=5, description="Arabic spellings kept per Latin-script name."
     )
     dictionary: str = Field(
         "auto",

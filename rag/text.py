@@ -255,37 +255,3 @@ def in_language(text: str, lang: str) -> bool:
     english = sum(w in EN_STOPWORDS for w in words)
     other = sum(w in _OTHER_LATIN and w not in EN_STOPWORDS for w in words)
     return english >= other
-
-
-_LATIN_DIGRAPHS = (
-    *(("sh", "s"), ("th", "t"), ("kh", "k"), ("gh", "g"), ("dh", "d"), ("ph", "f")),
-    ("ng", "n"),
-)
-# Arabic has no p, v or hard c: «بنتاغون» is "Pentagon", «واشنطن» "Washington".
-# «ج» is "j" in Iraqi and Levantine names and "g" in Egyptian ones («البنتاجون»): one letter.
-_LATIN_LETTERS = str.maketrans({"c": "k", "q": "k", "x": "k", "v": "f", "p": "b", "j": "g"})
-_ARABIC_LETTERS = str.maketrans(
-    {
-        **dict.fromkeys("اأإآءئؤعةويىٱ", ""),
-        **{"ب": "b", "ت": "t", "ث": "t", "ج": "g", "ح": "h", "خ": "k", "د": "d", "ذ": "d"},
-        **{"ر": "r", "ز": "z", "س": "s", "ش": "s", "ص": "s", "ض": "d", "ط": "t", "ظ": "z"},
-        **{"غ": "g", "ف": "f", "ق": "k", "ك": "k", "ل": "l", "م": "m", "ن": "n", "ه": "h"},
-        **{"پ": "b", "گ": "g", "چ": "g", "ڤ": "f"},
-    }
-)
-
-
-def skeleton(word: str) -> str:
-    """The consonants of a name, in a form shared by its Arabic and Latin spellings:
-    «القائم» and "al-Qaim" → "km", «أربيل» and "Erbil" → "rbl", «ماكفارلين» and "McFarlin"
-    → "mkfrln". Vowels, semi-vowels and the article are dropped: a transliteration check for
-    names, which no dictionary or embedding of ours knows."""
-    word = _DIACRITICS.sub("", word)
-    if is_arabic_token(word):
-        word = re.sub("^(?:[وفبلك]?ال)", "", word).translate(_ARABIC_LETTERS)
-    else:
-        word = re.sub(r"^(?:al|el)[-\s]?", "", word.casefold())
-        for a, b in _LATIN_DIGRAPHS:
-            word = word.replace(a, b)
-        word = re.sub(r"[aeiouyw'’\-\s]", "", word.translate(_LATIN_LETTERS))
-    return re.sub(r"(.)\1+", r"\1", word) if word.isascii() else ""

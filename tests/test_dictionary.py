@@ -133,3 +133,27 @@ def test_freedict_translates_the_news_vocabulary_of_the_sample_corpus(
     assert [normalize_arabic(w) for w in found["withdrawal"]] == [normalize_arabic("الانسحاب")]
     assert found["troops"] == ["القوات"]
     assert "embassy" not in found  # السفارة: the sample corpus never says it
+
+
+def test_a_word_the_dictionary_translates_can_keep_fewer_bridge_words(
+    corpus_store: Path, tmp_path: Path, embedder
+) -> None:
+    index = write_dictd(tmp_path / "dict", {"coalition": "التحالف"})
+    question = "When does the coalition end?"
+    bridged = {}
+    for per_word in (2, 1, 0):
+        settings = make_settings(
+            corpus_store,
+            retrieve={"dictionary": str(index), "bridge_terms_translated": per_word},
+        )
+        retriever = Retriever(Store.open(settings.store, embedder), settings.retrieve)
+        words = ["coalition", "end"]
+        vectors = embedder.embed(words)
+        bridged[per_word] = retriever._bridged(words, vectors, retriever._translations(question))
+        assert retriever.search(question, k=3)
+    # "end" is not in this dictionary and keeps its two bridge words whatever the setting;
+    # "coalition" has two («التحالف», «المتحالفة»), one, or none beside its translation
+    end = bridged[0]
+    assert len(end) == 2
+    assert len(bridged[2]) == 4 and bridged[2][:2] == end
+    assert bridged[1] == bridged[2][:3]

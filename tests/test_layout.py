@@ -19,6 +19,7 @@ RANKS = {
     "rag.offline": 0,
     "rag.settings": 0,
     "rag.text": 0,
+    "rag.transliterate": 0,
     "rag.types": 0,
     "rag.index": 1,
     "rag.ingest": 2,

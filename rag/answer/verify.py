@@ -20,7 +20,8 @@ from rag.answer.cite import (
 from rag.answer.evidence import Sentence, question_type
 from rag.answer.protocol import Claim
 from rag.ingest.dates import months_named
-from rag.text import content_words, detect_language, normalize_arabic, skeleton
+from rag.text import content_words, detect_language, normalize_arabic
+from rag.transliterate import name_keys
 from rag.types import Passage
 
 
@@ -75,7 +76,7 @@ class SupportCheck:
             if w[0].isupper()
             and not w.isupper()
             and (first is None or w != first.group(1))
-            and len(skeleton(w)) >= 2  # "Ain" is too short to check
+            and name_keys(w)  # "Ain" is too short to check
         }
         # A given name before a surname ("Pat Ryder"): news names a person in full once, then
         # by surname alone, so the surname is enough. Longer runs ("Baghdad International
@@ -193,7 +194,7 @@ class SupportCheck:
                 continue  # a sentence's first word is capitalised whatever it is
             if word.casefold() in asked or word.casefold() in _NOT_NAMES:
                 continue
-            if len(skeleton(word)) >= 2:
+            if name_keys(word):
                 names.append(word)
         return names
 
@@ -203,7 +204,7 @@ class SupportCheck:
             return True
         if content_words(self._expand(word)) - content_words(word) & content_words(quote):
             return True
-        return _skeleton(word) in _skeletons(quote)
+        return bool(name_keys(word) & _skeletons(quote))
 
 
 # Capitalised words of English claims that are not names to look for in the sources.
@@ -255,17 +256,8 @@ _LATIN_NAME = re.compile(r"\b[A-Z][A-Za-z’'-]+")
 
 
 def _skeletons(quote: str) -> frozenset[str]:
-    """Name skeletons of a quote's words, also without a one-letter Arabic prefix («لبغداد»)."""
-    out = set()
-    for w in re.findall(r"[^\W\d_]+", quote):
-        forms = [w, w[1:]] if len(w) > 3 and w[0] in "وفبلك" else [w]
-        out.update(s for f in forms if len(s := skeleton(f)) >= 2)
-    return frozenset(out)
-
-
-def _skeleton(word: str) -> str:
-    s = skeleton(word)
-    return s if len(s) >= 2 else "\0"  # too short to identify a name
+    """Name skeletons of a quote's words (rag/transliterate.py)."""
+    return frozenset(k for w in re.findall(r"[^\W\d_]+", quote) for k in name_keys(w))
 
 
 def _words(text: str) -> list[str]:
@@ -410,12 +402,12 @@ def with_original_names(claim: str, quotes: Sequence[str], added: Sequence[str])
 
 def _find_name(words: Sequence[str], quotes: Sequence[str]) -> str | None:
     """The run of Arabic words in a quote whose name skeletons are those of `words`."""
-    wanted = [_skeleton(re.sub(r"['’]s$", "", w)) for w in words]
+    wanted = [name_keys(re.sub(r"['’]s$", "", w)) for w in words]
     for quote in quotes:
         tokens = list(re.finditer(r"[^\W\d_]+", quote))
         for i in range(len(tokens) - len(wanted) + 1):
             run = tokens[i : i + len(wanted)]
-            if all(s in _skeletons(t.group()) for s, t in zip(wanted, run, strict=True)):
+            if all(k & _skeletons(t.group()) for k, t in zip(wanted, run, strict=True)):
                 return quote[run[0].start() : run[-1].end()]
     return None
 

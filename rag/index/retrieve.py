@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.errors import InputError, StoreError
-from rag.index.bridge import content_word, surface_forms
+from rag.index.bridge import content_word, script_of, surface_forms
 from rag.index.dictionary import Dictionary, find_dictionary, translate_words
 from rag.index.duplicates import collapse_duplicates
 from rag.index.feedback import feedback_terms
 from rag.index.fusion import adaptive_weights, rrf
+from rag.index.names import NameIndex, pick_names
 from rag.index.records import date_int, filters
 from rag.index.store import Store
 from rag.settings import RetrieveSettings
@@ -23,6 +24,9 @@ from rag.types import Chunk, Passage, SourceRef
 
 MAX_QUESTION_CHARS = 4000
 _EXPANSIONS = 256  # bridge expansions remembered per retriever
+# Names looked up per question: each brings up to 32 words to embed with it, and a pasted
+# list of 300 names took 2.7 s to search on XQuAD's small archive.
+_MAX_NAMES = 8
 __all__ = ["Retriever", "SearchFilters", "check_question", "rrf"]
 
 
@@ -73,6 +77,7 @@ class Retriever:
         self._expansions: OrderedDict[str, str] = OrderedDict()
         self._expanded_with: object = None
         self._dictionary: Dictionary | None = None  # loaded on the first question
+        self._names: tuple[object, NameIndex] | None = None  # (its lexical index, the index)
         self._lock = threading.Lock()
 
     def clear_caches(self) -> None:
@@ -105,22 +110,31 @@ class Retriever:
         words = bridge.query_words(question) if hit is None else []
         forms = surface_forms(question) if self.settings.bridge_keep_case else {}
         shown = [forms.get(w, w) for w in words]
-        vectors = self.store.embedder.embed([*texts, *shown]) if texts or words else None
+        names = self._name_candidates(question) if hit is None else []
+        name_texts = [t for name, found in names for t in (name, *found)]
+        embed = [*texts, *shown, *name_texts]
+        vectors = self.store.embedder.embed(embed) if embed else None
         vector = vectors[0] if texts and vectors is not None else None
         if hit is not None:
             return vector, hit
-        word_vectors = vectors[len(texts) :] if vectors is not None else none.vectors
-        extra = (
-            bridge.expand_words(
-                words, word_vectors, self.settings.bridge_threshold, self.settings.bridge_terms
-            )
-            if words
-            else []
+        assert vectors is not None or not (words or names)
+        word_vectors = (
+            vectors[len(texts) : len(texts) + len(words)] if vectors is not None else none.vectors
         )
+        translations = self._translations(question)
+        extra = self._bridged(words, word_vectors, translations)
         # Dictionary words the bridge already found are not added again: BM25 counts a
         # repeated query term twice, and doubling the agreed words measured worse on XQuAD
         # en→ar (nDCG@10 0.837 against 0.846, docs/BENCHMARKS.md).
-        translated = [w for ws in self._translations(question).values() for w in ws]
+        translated = [w for ws in translations.values() for w in ws]
+        if names:
+            assert vectors is not None
+            translated += pick_names(
+                names,
+                vectors[len(texts) + len(words) :],
+                self.settings.names_threshold,
+                self.settings.names_terms,
+            )
         have = set(analyze(" ".join([question, *extra]))) if translated else set()
         for word in translated:
             terms = set(analyze(word))
@@ -134,14 +148,65 @@ class Retriever:
                 self._expansions.popitem(last=False)
         return vector, expansion
 
-    def _translations(self, question: str) -> dict[str, list[str]]:
-        """The question's English words with their dictionary translations the archive
-        knows (empty without a dictionary)."""
+    def _bridged(
+        self, words: list[str], vectors: np.ndarray, translations: dict[str, list[str]]
+    ) -> list[str]:
+        """The bridge's archive words for the question's words: `bridge_terms` each, and
+        `bridge_terms_translated` for a word the dictionary translates."""
+        cfg = self.settings
+        bridge = self.store.bridge()
+        extra: list[str] = []
+        for translated, per_word in (
+            (False, cfg.bridge_terms),
+            (True, cfg.bridge_terms_translated),
+        ):
+            rows = [i for i, w in enumerate(words) if (w in translations) is translated]
+            if rows and per_word:
+                extra += bridge.expand_words(
+                    [words[i] for i in rows], vectors[rows], cfg.bridge_threshold, per_word
+                )
+        return extra
+
+    def _loaded_dictionary(self) -> Dictionary:
         with self._lock:
             if self._dictionary is None:
                 path = find_dictionary(self.settings.dictionary)
                 self._dictionary = Dictionary.load(path) if path else Dictionary({})
-            dictionary = self._dictionary
+            return self._dictionary
+
+    def _name_candidates(self, question: str) -> list[tuple[str, list[str]]]:
+        """The question's Latin-script names (as written) with the Arabic archive words that
+        sound alike (rag/index/names.py). A name is a capitalised word or one the dictionary
+        does not list: common words rarely sound like anything, but when they do the match
+        is a stranger ("between" → «باطن»)."""
+        if not self.settings.names:
+            return []
+        lexical = self.store.lexical()
+        with self._lock:
+            if self._names is None or self._names[0] is not lexical:
+                self._names = (lexical, NameIndex.build(lexical.word_vocab.items))
+            index = self._names[1]
+        if not len(index):
+            return []
+        dictionary = self._loaded_dictionary()
+        forms = surface_forms(question)
+        found = []
+        for word in dict.fromkeys(light_tokens(question)):
+            if not content_word(word) or script_of(word) != "latin":
+                continue
+            shown = forms.get(word, word)
+            if shown[:1].isupper() or not dictionary.lookup(word):
+                candidates = index.candidates(word)
+                if candidates:
+                    found.append((shown, candidates))
+                    if len(found) == _MAX_NAMES:
+                        break
+        return found
+
+    def _translations(self, question: str) -> dict[str, list[str]]:
+        """The question's English words with their dictionary translations the archive
+        knows (empty without a dictionary)."""
+        dictionary = self._loaded_dictionary()
         if not len(dictionary):
             return {}
         lexical = self.store.lexical()
