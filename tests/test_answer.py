@@ -89,6 +89,11 @@ def test_question_types():
     assert question_type("How many US troops are in Syria?") == "number"
     assert question_type("من هو بات رايدر؟") == "person"
     assert question_type("Where will the troops move?") == "place"
+    # a role asked with "which" is a person, whatever figure the question quotes
+    assert question_type("Which CNN correspondent said the number had reached 2,000?") == "person"
+    assert question_type("Which Iraqi defence minister visited the Pentagon?") == "person"
+    assert question_type("Which base will the troops keep?") == "place"
+    assert question_type("What number of officials visited?") == "number"
 
 
 def test_follow_up_combines_with_previous_question_offline(extractive):

@@ -616,3 +616,35 @@ def test_a_yes_cited_from_a_denial_is_dropped(embedder):
         evidence = [Sentence(0, 0, len(quote), quote, 1.0)]
         verified = verify_claims([Claim(claim, [1])], evidence, [passage], check)
         assert bool(verified.citations) is held, quote
+
+
+def test_a_plural_possessive_is_the_name_the_question_gave(embedder):
+    """The 1.5B model wrote "According to Reuters' October 2025 report …" for a question
+    that names Reuters: "Reuters'" was taken for a name the claim adds and looked for in the
+    Arabic quote, which says «رويترز» nowhere, so a claim was dropped for a name it did not
+    add. A name the claim does add is still checked, possessive or not."""
+    from rag.answer.verify import SupportCheck, with_original_names
+
+    question = "Under the reduction plan reported by Reuters, how many troops will stay?"
+    check = SupportCheck(question, embedder.embed, lambda q: q, same=0.5, cross=0.4, anchored=0.35)
+    assert check.added_names("According to Reuters' report, about 2,000 troops will stay.") == []
+    assert check.added_names("According to Ryder's and the Pentagons' figures, 2,000 stay.") == [
+        "Ryder",
+        "Pentagons",
+    ]
+    shown = with_original_names("Ryder's figure is 2,000.", ["وقال بات رايدر إن"], ["Ryder"])
+    assert shown == "Ryder («رايدر»)'s figure is 2,000."
+
+
+def test_a_name_copied_in_arabic_answers_a_who_question(embedder):
+    """The 1.5B model answered "Which Iraqi prime minister announced …?" with "Mohammed شياع
+    السوداني announced …": supported, but read as naming no one (its first word is the only
+    Latin-script name and a sentence's first word is capitalised whatever it is), so the
+    answer fell back. An English claim with no name at all still does not answer "who"."""
+    from rag.answer.verify import SupportCheck
+
+    question = "Which Iraqi prime minister announced a bilateral committee?"
+    check = SupportCheck(question, embedder.embed, lambda q: q, same=0.5, cross=0.4, anchored=0.35)
+    assert check.answers("Mohammed شياع السوداني announced a bilateral committee.")
+    assert check.answers("The committee was announced by Mohammed Shia al-Sudani.")
+    assert not check.answers("The prime minister announced a bilateral committee.")

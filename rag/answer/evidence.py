@@ -20,6 +20,17 @@ from rag.types import Passage
 
 QuestionType = Literal["date", "number", "person", "place", "other"]
 _TYPE_CUES: list[tuple[QuestionType, re.Pattern[str]]] = [
+    # "Which CNN correspondent said the real number of troops had reached 2,000?" asks for a
+    # person, whatever figure it mentions.
+    (
+        "person",
+        re.compile(
+            r"^\W*which\s+(?:[\w'’-]+\s+){0,3}?(?:official|minister|correspondent|reporter|"
+            r"journalist|commander|general|spokes(?:man|woman|person)|secretary|president|"
+            r"leader|envoy|ambassador|officer|analyst|chief|head)\b",
+            re.I,
+        ),
+    ),
     # Distances first: "how close … when the US began …" asks for a figure, not a date.
     (
         "number",

@@ -125,7 +125,9 @@ class SupportCheck:
         if kind == "number":
             return bool(numbers(claim) - numbers(self._question) or _NUMBER_WORD.search(claim))
         if kind in ("person", "place") and detect_language(claim) == "en":
-            return bool(self.added_names(claim))
+            # A name copied in its Arabic spelling ("Mohammed شياع السوداني announced …")
+            # names someone as much as a transliterated one.
+            return bool(self.added_names(claim) or _ARABIC_WORD.search(claim))
         return True
 
     def _new_words(self, claim: str) -> set[str]:
@@ -188,7 +190,7 @@ class SupportCheck:
         asked = self._question.casefold()
         names = []
         for m in _LATIN_NAME.finditer(claim):
-            word = re.sub(r"['’]s$", "", m.group())
+            word = _bare(m.group())
             before = claim[: m.start()].rstrip()
             if not before or before[-1] in ".!?:;\"'“(":
                 continue  # a sentence's first word is capitalised whatever it is
@@ -252,7 +254,14 @@ _DENIES = re.compile(
     r"|غير صحيح[ةه]?)",
     re.I,
 )
+_ARABIC_WORD = re.compile("[\u0621-\u064a]{2,}")
 _LATIN_NAME = re.compile(r"\b[A-Z][A-Za-z’'-]+")
+_POSSESSIVE = re.compile(r"['’]s?$")
+
+
+def _bare(word: str) -> str:
+    """A name without its possessive: "Trump's" → "Trump", "Reuters'" → "Reuters"."""
+    return _POSSESSIVE.sub("", word)
 
 
 def _skeletons(quote: str) -> frozenset[str]:
@@ -390,11 +399,11 @@ def with_original_names(claim: str, quotes: Sequence[str], added: Sequence[str])
     out, last = [], 0
     for m in _NAME_PHRASE.finditer(claim):
         words = [w for w in m.group().split() if w.casefold() not in _NOT_NAMES]
-        if not any(re.sub(r"['’]s$", "", w) in added for w in words):
+        if not any(_bare(w) in added for w in words):
             continue
         original = _find_name(words, quotes)
         if original:
-            end = m.end() - 2 if re.search(r"['’]s$", m.group()) else m.end()
+            end = m.end() - (len(m.group()) - len(_bare(m.group())))
             out += [claim[last:end], f" («{original}»)"]
             last = end
     return "".join(out) + claim[last:] if out else claim
@@ -402,7 +411,7 @@ def with_original_names(claim: str, quotes: Sequence[str], added: Sequence[str])
 
 def _find_name(words: Sequence[str], quotes: Sequence[str]) -> str | None:
     """The run of Arabic words in a quote whose name skeletons are those of `words`."""
-    wanted = [name_keys(re.sub(r"['’]s$", "", w)) for w in words]
+    wanted = [name_keys(_bare(w)) for w in words]
     for quote in quotes:
         tokens = list(re.finditer(r"[^\W\d_]+", quote))
         for i in range(len(tokens) - len(wanted) + 1):
