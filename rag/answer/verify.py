@@ -3,6 +3,7 @@ that support it; whatever fails is dropped and counted, never shown as supported
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -264,8 +265,11 @@ def _bare(word: str) -> str:
     return _POSSESSIVE.sub("", word)
 
 
+@functools.lru_cache(maxsize=512)
 def _skeletons(quote: str) -> frozenset[str]:
-    """Name skeletons of a quote's words (rag/transliterate.py)."""
+    """Name skeletons of a quote's words (rag/transliterate.py). Remembered: one claim asks
+    it of the same quotes once per name and again for every sentence it may be re-attached
+    to (~0.4 ms for a two-line quote)."""
     return frozenset(k for w in re.findall(r"[^\W\d_]+", quote) for k in name_keys(w))
 
 

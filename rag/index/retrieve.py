@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.errors import InputError, StoreError
-from rag.index.bridge import content_word, script_of, surface_forms
+from rag.index.bridge import TermBridge, content_word, script_of, surface_forms
 from rag.index.dictionary import Dictionary, find_dictionary, translate_words
 from rag.index.duplicates import collapse_duplicates
 from rag.index.feedback import feedback_terms
@@ -109,9 +109,9 @@ class Retriever:
             if hit is not None:
                 self._expansions.move_to_end(question)
         words = bridge.query_words(question) if hit is None else []
-        forms = surface_forms(question) if self.settings.bridge_keep_case else {}
-        shown = [forms.get(w, w) for w in words]
-        names = self._name_candidates(question) if hit is None else []
+        forms = surface_forms(question) if hit is None else {}
+        shown = [forms.get(w, w) if self.settings.bridge_keep_case else w for w in words]
+        names = self._name_candidates(question, forms) if hit is None else []
         name_texts = [t for name, found in names for t in (name, *found)]
         embed = [*texts, *shown, *name_texts]
         vectors = self.store.embedder.embed(embed) if embed else None
@@ -123,7 +123,7 @@ class Retriever:
             vectors[len(texts) : len(texts) + len(words)] if vectors is not None else none.vectors
         )
         translations = self._translations(question)
-        extra = self._bridged(words, word_vectors, translations)
+        extra = self._bridged(words, word_vectors, translations, bridge)
         # Dictionary words the bridge already found are not added again: BM25 counts a
         # repeated query term twice, and doubling the agreed words measured worse on XQuAD
         # en→ar (nDCG@10 0.837 against 0.846, docs/BENCHMARKS.md).
@@ -150,12 +150,16 @@ class Retriever:
         return vector, expansion
 
     def _bridged(
-        self, words: list[str], vectors: np.ndarray, translations: dict[str, list[str]]
+        self,
+        words: list[str],
+        vectors: np.ndarray,
+        translations: dict[str, list[str]],
+        bridge: TermBridge | None = None,
     ) -> list[str]:
         """The bridge's archive words for the question's words: `bridge_terms` each, and
         `bridge_terms_translated` for a word the dictionary translates."""
         cfg = self.settings
-        bridge = self.store.bridge()
+        bridge = self.store.bridge() if bridge is None else bridge
         extra: list[str] = []
         for translated, per_word in (
             (False, cfg.bridge_terms),
@@ -175,11 +179,13 @@ class Retriever:
                 self._dictionary = Dictionary.load(path) if path else Dictionary({})
             return self._dictionary
 
-    def _name_candidates(self, question: str) -> list[tuple[str, list[str]]]:
-        """The question's Latin-script names (as written) with the Arabic archive words that
-        sound alike (rag/index/names.py). A name is a capitalised word or one the dictionary
-        does not list: common words rarely sound like anything, but when they do the match
-        is a stranger ("between" → «باطن»)."""
+    def _name_candidates(
+        self, question: str, forms: dict[str, str] | None = None
+    ) -> list[tuple[str, list[str]]]:
+        """The question's Latin-script names (as written: `forms`, its surface_forms) with
+        the Arabic archive words that sound alike (rag/index/names.py). A name is a
+        capitalised word or one the dictionary does not list: common words rarely sound like
+        anything, but when they do the match is a stranger ("between" → «باطن»)."""
         if not self.settings.names:
             return []
         lexical = self.store.lexical()
@@ -190,7 +196,7 @@ class Retriever:
         if not len(index):
             return []
         dictionary = self._loaded_dictionary()
-        forms = surface_forms(question)
+        forms = surface_forms(question) if forms is None else forms
         found = []
         for word in dict.fromkeys(light_tokens(question)):
             if not content_word(word) or script_of(word) != "latin":
