@@ -164,7 +164,11 @@ def page(app_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev
         for domain in ("Page", "DOM", "CSS", "Runtime"):
             tools(f"{domain}.enable")
         tools("Page.navigate", url=app_url)
-        tools.wait_for("!!document.querySelector('#question textarea')")
+        # Gradio renders its components one by one: the question box can be there before
+        # the Ask button (a fresh-clone run clicked a button that did not exist yet).
+        tools.wait_for(
+            "!!document.querySelector('#question textarea') && !!document.querySelector('#ask')"
+        )
         yield tools
         tools.close()
     finally:
