@@ -1,7 +1,7 @@
-"""Benchmarks that print figures: public retrieval sets (`public`, `public_data`), synthetic
-archives at scale (`corpus`, `scale`, `scale_workers`, `scale_report`), concurrent askers
-(`concurrency`) and sessions through the chat UI in rounds (`ui_load`). Bench may use every
-other stage; only the CLI imports it."""
+"""Benchmarks that print figures: public retrieval sets (`public`, `public_data`,
+`public_report`), synthetic archives at scale (`corpus`, `scale`, `scale_workers`,
+`scale_report`), concurrent askers (`concurrency`) and sessions through the chat UI in rounds
+(`ui_load`). Bench may use every other stage; only the CLI imports it."""
 
 from rag._lazy import lazy_exports
 

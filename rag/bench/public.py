@@ -1,15 +1,16 @@
 """Public benchmarks (XQuAD, XQuAD-R, ARCD) run through the real ingest, store and retriever.
 
-Each paragraph (or, for XQuAD-R, each Arabic sentence) is written as one .txt file and
-ingested like any archive, so chunking, cleaning, Chroma, BM25 and the cross-lingual bridge
-all take part. A unit may become several chunks: retrieved chunks are mapped back to their
-unit and de-duplicated in rank order before scoring, with exactly one relevant unit per
-question (recall@k, MRR@10, nDCG@10). The datasets are read into tasks by
-rag.bench_public_data."""
+Each paragraph (or, for XQuAD-R, each sentence) is written as one .txt file and ingested
+like any archive, so chunking, cleaning, Chroma, BM25 and the cross-lingual bridge all take
+part. The Arabic units make one archive and, when a direction asks over English (en-en,
+ar-en), the English units another, each in its own store. A unit may become several chunks:
+retrieved chunks are mapped back to their unit and de-duplicated in rank order before
+scoring, with exactly one relevant unit per question (recall@k, MRR@10, nDCG@10). The
+datasets are read into tasks by rag.bench.public_data; the report is
+rag.bench.public_report."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import statistics
@@ -20,12 +21,25 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.bench.public_data import DIRECTIONS, Query, Task, build_task
+from rag.bench.public_data import (
+    DIRECTIONS,
+    Query,
+    Task,
+    build_tasks,
+    default_directions,
+    split_direction,
+)
+from rag.bench.public_report import to_markdown, write_outputs
 from rag.errors import InputError
 from rag.settings import Settings
 from rag.text import fold, tokens
 
+__all__ = ["CONFIGS", "run_benchmark", "store_path", "to_markdown", "write_outputs"]
+
 CUTOFFS = (1, 5, 10)
+# Questions in another language than the archive (en-ar, ar-en): only they use the bridge,
+# so only they get the no-bridge rows.
+CROSS = tuple(d for d in DIRECTIONS if len(set(split_direction(d))) == 2)
 # (name, retrieve overrides, directions). Dense-only turns the bridge off as well: the bridge
 # only rewrites the BM25 query, whose weight is 0 there, and skipping it halves query time.
 CONFIGS: tuple[tuple[str, dict[str, Any], tuple[str, ...]], ...] = (
@@ -37,8 +51,8 @@ CONFIGS: tuple[tuple[str, dict[str, Any], tuple[str, ...]], ...] = (
         DIRECTIONS,
     ),
     ("BM25 only", {"dense_weight": 0.0}, DIRECTIONS),
-    ("hybrid, no bridge", {"bridge": False}, ("en-ar",)),
-    ("BM25 only, no bridge", {"dense_weight": 0.0, "bridge": False}, ("en-ar",)),
+    ("hybrid, no bridge", {"bridge": False}, CROSS),
+    ("BM25 only, no bridge", {"dense_weight": 0.0, "bridge": False}, CROSS),
 )
 Progress = Callable[[str, int, int], None]
 
@@ -91,8 +105,9 @@ def unit_ranking(passages: Sequence[Any]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _index(task: Task, settings: Settings, workdir: Path) -> tuple[Any, dict[str, Any]]:
-    from rag.index.embed import build_embedder
+def _index(
+    task: Task, settings: Settings, workdir: Path, embedder: Any
+) -> tuple[Any, dict[str, Any]]:
     from rag.index.store import Store
     from rag.ingest.run import ingest
 
@@ -101,9 +116,10 @@ def _index(task: Task, settings: Settings, workdir: Path) -> tuple[Any, dict[str
     docs_dir.mkdir(parents=True, exist_ok=True)
     for doc_id, text in task.docs.items():
         (docs_dir / doc_id).write_text(text, "utf-8")
-    store = Store.open(settings.store, build_embedder(settings.embed), create=True)
+    store = Store.open(settings.store, embedder, create=True)
     report = ingest(docs_dir, store, settings.ingest, settings.chunk, prune=True)
     info = {
+        "language": task.language,
         "unit": task.unit,
         "documents": len(task.docs),
         "chunks": store.count(),
@@ -173,6 +189,19 @@ def _answers(
     }
 
 
+def store_path(base: Path, archive: str) -> Path:
+    """Where an archive's benchmark store lives: the Arabic one at `base`, exactly as before
+    English archives existed (a kept --store stays valid), the English one in the sibling
+    folder `<base>-en`. Not a second collection in the same folder: a store's writer lock
+    and committed state belong to its folder, so two archives there would share them."""
+    if archive == "ar":
+        return base
+    base = base.resolve()
+    if not base.name:
+        raise InputError(f"--store needs a folder with a name: {base}")
+    return base.with_name(f"{base.name}-{archive}")
+
+
 def run_benchmark(
     dataset: str,
     root: Path,
@@ -186,52 +215,69 @@ def run_benchmark(
     ablations: bool = True,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Index the dataset into its own store, run every retrieval configuration per direction
-    and extractive answers on a sample; return the figures as plain data."""
+    """Index each archive the directions need (Arabic: collection `bench-<dataset>`,
+    English: `bench-<dataset>-en`) into its own store, run every retrieval configuration per
+    direction and extractive answers on a sample; return the figures as plain data."""
+    from rag.index.embed import build_embedder
     from rag.index.retrieve import Retriever
     from rag.pipeline import Pipeline
 
+    started = time.perf_counter()
     if limit is not None and limit < 1:
         raise InputError("--limit must be at least 1")
     if answers < 0 or (articles is not None and articles < 1):
         raise InputError("--answers must be ≥ 0 and --articles ≥ 1")
-    if store is not None and store.exists() and not store.is_dir():
-        raise InputError(f"--store is not a directory: {store}")
-    started = time.perf_counter()
-    directions = list(directions or (("ar-ar",) if dataset == "arcd" else DIRECTIONS))
-    task = build_task(dataset, root, directions, articles)
+    directions = list(dict.fromkeys(directions or default_directions(dataset)))
+    tasks = build_tasks(dataset, root, directions, articles)
+    if store is not None:
+        for path in (store_path(store, a) for a in tasks):
+            if path.exists() and not path.is_dir():
+                raise InputError(f"--store is not a directory: {path}")
     base = settings.model_copy(deep=True)  # the caller's settings stay untouched
+    embedder = build_embedder(base.embed)  # one model in memory for both archives
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
-        base.store.path = store or Path(tmp, "store")
-        base.store.server_url = None  # a benchmark never writes into a shared Chroma server
-        base.store.collection = f"bench-{dataset}"
-        st, corpus = _index(task, base, Path(tmp))
+        stores, corpora = {}, []
+        for archive, task in tasks.items():
+            own = base.model_copy(deep=True)
+            own.store.path = store_path(store or Path(tmp, "store"), archive)
+            own.store.server_url = None  # a benchmark never writes into a shared Chroma server
+            own.store.collection = f"bench-{dataset}" + ("" if archive == "ar" else f"-{archive}")
+            if progress:
+                progress(f"indexing the {archive} archive", 0, len(task.docs))
+            st, info = _index(task, own, Path(tmp, archive), embedder)
+            stores[archive] = (st, own)
+            corpora.append({**info, "directions": list(task.queries)})
         runs, answer_runs = [], []
         for direction in directions:
-            queries = spread(task.queries[direction], limit)
+            archive = split_direction(direction)[1]
+            st, own = stores[archive]
+            queries = spread(tasks[archive].queries[direction], limit)
             for name, overrides, applies in CONFIGS if ablations else CONFIGS[:1]:
                 if direction not in applies:
                     continue
-                retrieve = base.retrieve.model_copy(update=overrides)
+                retrieve = own.retrieve.model_copy(update=overrides)
                 figures = _retrieval(
                     Retriever(st, retrieve), queries, f"{direction} {name}", progress
                 )
-                runs.append({"direction": direction, "config": name, **figures})
+                runs.append({"direction": direction, "archive": archive, "config": name, **figures})
             if answers:
-                pipeline = Pipeline(base, Retriever(st, base.retrieve), None)
+                pipeline = Pipeline(own, Retriever(st, own.retrieve), None)
                 sample = spread(queries, answers)
                 figures = _answers(pipeline, sample, f"{direction} answers", progress)
-                answer_runs.append({"direction": direction, **figures})
+                answer_runs.append({"direction": direction, "archive": archive, **figures})
     return {
         "dataset": dataset,
         "path": str(root),
-        "corpus": corpus,
+        # One entry per archive indexed, each with its "language"; "corpus" is the first,
+        # the field earlier reports had (then always the Arabic archive).
+        "corpus": corpora[0],
+        "corpora": corpora,
         "limit": limit,
         "articles": articles,
         "machine": {
             "cpus": os.cpu_count(),
             "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
-            "embedder": st.embedder.name,
+            "embedder": embedder.name,
             "embed_threads": base.embed.threads,
         },
         "retrieve_settings": base.retrieve.model_dump(),
@@ -239,58 +285,3 @@ def run_benchmark(
         "answers": answer_runs,
         "seconds": round(time.perf_counter() - started, 1),
     }
-
-
-def _row(*cells: Any) -> str:
-    return "| " + " | ".join(f"{c:.3f}" if isinstance(c, float) else str(c) for c in cells) + " |"
-
-
-def to_markdown(result: dict[str, Any]) -> str:
-    """The figures as a Markdown report (what `--out` writes beside the JSON)."""
-    c, m = result["corpus"], result["machine"]
-    lines = [
-        f"# {result['dataset']} (ours)",
-        "",
-        f"Corpus: {c['documents']} Arabic {c['unit']}s → {c['chunks']} chunks "
-        f"({c['skipped']} skipped); indexed in {c['index_seconds']} s. Machine: {m['cpus']} "
-        f"CPUs, {m['memory_gb']} GB; embedder {m['embedder']} ({m['embed_threads']} thread(s)).",
-        "",
-        "| direction | retrieval | questions | R@1 | R@5 | R@10 | MRR@10 | nDCG@10 "
-        "| ms/query mean / p95 |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    keys = ("questions", "recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
-    for r in result["retrieval"]:
-        ms = f"{r['query_ms_mean']:.0f} / {r['query_ms_p95']:.0f}"
-        lines.append(_row(r["direction"], r["config"], *(r[k] for k in keys), ms))
-    if result["answers"]:
-        lines += [
-            "",
-            "| direction | questions | answered | gold in cited | gold unit cited "
-            "| best-sentence F1 | ms/answer |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        keys = ("questions", "answered", "gold_in_cited", "gold_unit_cited", "best_sentence_f1")
-        for a in result["answers"]:
-            lines.append(_row(a["direction"], *(a[k] for k in keys), f"{a['answer_ms_mean']:.0f}"))
-        lines += [
-            "",
-            "Answers are extractive (whole sentences quoted), so SQuAD exact match does not apply:",
-            "'gold in cited' = the gold span (after rag.text.fold) lies inside a cited sentence;",
-            "'best-sentence F1' = token F1 of the best cited sentence against the gold span",
-            "(low by construction: a sentence is much longer than a span).",
-        ]
-    lines += ["", f"Total {result['seconds']} s."]
-    return "\n".join(lines) + "\n"
-
-
-def write_outputs(result: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
-    """Write <dataset>.json and <dataset>.md into out_dir."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"--out is not a directory: {out_dir}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    json_path = out_dir / f"{result['dataset']}.json"
-    md_path = out_dir / f"{result['dataset']}.md"
-    json_path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", "utf-8")
-    md_path.write_text(to_markdown(result), "utf-8")
-    return json_path, md_path

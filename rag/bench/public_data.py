@@ -1,8 +1,9 @@
 """Public-benchmark data (XQuAD, XQuAD-R, ARCD): reading SQuAD v1.1 files, locating the
-shared benchmarks folder, and turning a dataset into a Task, the Arabic units to index plus,
-per query direction, each question with its one relevant unit. It only reads and reshapes
+shared benchmarks folder, and turning a dataset into Tasks, one per archive language (the
+Arabic units, or for XQuAD and XQuAD-R the English ones) to index plus, per query direction
+over that archive, each question with its one relevant unit. It only reads and reshapes
 files and never touches ingest, the store or the retriever, which is why it lives apart from
-the runner and its report in rag.bench_public."""
+the runner (rag.bench.public) and its report (rag.bench.public_report)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,20 @@ from rag.errors import InputError
 from rag.settings import PROJECT_ROOT
 
 DATASETS = ("xquad", "xquad-r", "arcd")
-DIRECTIONS = ("ar-ar", "en-ar")
+# A direction "Q-A" asks questions in language Q over an archive in language A. The last two
+# measure the mirror case, Arabic questions over English sources, beside its monolingual
+# reference; they are not the default, so every recorded ar-ar / en-ar figure and command
+# stays comparable. ARCD has no English side.
+DIRECTIONS = ("ar-ar", "en-ar", "en-en", "ar-en")
+DEFAULT_DIRECTIONS = ("ar-ar", "en-ar")
+LANGUAGES = {"ar": "Arabic", "en": "English"}
+# Each dataset's file per language, and its unit doc-id prefix ({} = the archive language).
+_FILES = {
+    "xquad": {"ar": "xquad/xquad.ar.json", "en": "xquad/xquad.en.json"},
+    "xquad-r": {"ar": "xquad-r/ar.json", "en": "xquad-r/en.json"},
+    "arcd": {"ar": "arcd/arcd-test.json"},
+}
+_PREFIX = {"xquad": "xquad-{}-p", "xquad-r": "xquadr-{}-s", "arcd": "arcd-test-p"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,7 @@ class Task:
     unit: str
     docs: dict[str, str]
     queries: dict[str, list[Query]]
+    language: str = "ar"  # of the archive the docs make up: "ar" or "en"
 
 
 def load_squad(path: Path) -> SquadData:
@@ -104,31 +119,63 @@ def _sentence_of(p: Paragraph, start: int) -> int:
     return next((i for i, (s, _) in enumerate(p.breaks) if s >= start), len(p.breaks) - 1)
 
 
+def split_direction(direction: str) -> tuple[str, str]:
+    """("question language", "archive language") of a direction such as "ar-en"."""
+    question, _, archive = direction.partition("-")
+    return question, archive
+
+
+def allowed_directions(dataset: str) -> tuple[str, ...]:
+    """The directions a dataset offers: every one but ARCD's, which has Arabic only."""
+    return tuple(d for d in DIRECTIONS if set(split_direction(d)) <= set(_FILES[dataset]))
+
+
+def default_directions(dataset: str) -> tuple[str, ...]:
+    return tuple(d for d in DEFAULT_DIRECTIONS if d in allowed_directions(dataset))
+
+
+def _check(dataset: str, directions: Sequence[str]) -> None:
+    if dataset not in DATASETS:
+        raise InputError(f"unknown benchmark '{dataset}' (one of {', '.join(DATASETS)})")
+    allowed = allowed_directions(dataset)
+    for d in directions:
+        if d not in allowed:
+            raise InputError(
+                f"direction '{d}' is not available for {dataset} (use {', '.join(allowed)})"
+            )
+
+
+def build_tasks(
+    dataset: str, root: Path, directions: Sequence[str], articles: int | None = None
+) -> dict[str, Task]:
+    """One Task per archive language the directions need ("ar", "en"), in the order the
+    directions first name them: each archive is indexed into a store of its own."""
+    _check(dataset, directions)
+    by_archive: dict[str, list[str]] = {}
+    for d in dict.fromkeys(directions):
+        by_archive.setdefault(split_direction(d)[1], []).append(d)
+    return {a: build_task(dataset, root, ds, articles) for a, ds in by_archive.items()}
+
+
 def build_task(
     dataset: str, root: Path, directions: Sequence[str], articles: int | None = None
 ) -> Task:
-    """Documents to index and, per direction, the questions with their relevant unit."""
-    if dataset not in DATASETS:
-        raise InputError(f"unknown benchmark '{dataset}' (one of {', '.join(DATASETS)})")
-    for d in directions:
-        if d not in DIRECTIONS or (dataset == "arcd" and d != "ar-ar"):
-            allowed = "ar-ar" if dataset == "arcd" else ", ".join(DIRECTIONS)
-            raise InputError(f"direction '{d}' is not available for {dataset} (use {allowed})")
-    if dataset == "arcd":
-        ar, en = load_squad(root / "arcd" / "arcd-test.json"), None
-    else:
-        files = ("xquad.ar.json", "xquad.en.json") if dataset == "xquad" else ("ar.json", "en.json")
-        ar = load_squad(root / dataset / files[0])
-        en = load_squad(root / dataset / files[1]) if "en-ar" in directions else None
-    keep = [i for i, p in enumerate(ar.paragraphs) if articles is None or p.article < articles]
-    prefix = {"xquad": "xquad-ar-p", "arcd": "arcd-test-p", "xquad-r": "xquadr-ar-s"}[dataset]
+    """The documents of one archive and, per direction over it, the questions with their
+    relevant unit. Every direction must be over the same archive (build_tasks splits them)."""
+    _check(dataset, directions)
+    archives = {split_direction(d)[1] for d in directions} or {"ar"}
+    if len(archives) > 1:
+        raise InputError(f"directions over different archives need build_tasks: {directions}")
+    lang = archives.pop()
+    source = load_squad(root / _FILES[dataset][lang])
+    keep = [i for i, p in enumerate(source.paragraphs) if articles is None or p.article < articles]
+    prefix = _PREFIX[dataset].format(lang)
     para_doc = {i: f"{prefix}{n:04d}.txt" for n, i in enumerate(keep, 1)}
-    docs = {para_doc[i]: ar.paragraphs[i].context for i in keep}
-    gold: dict[str, tuple[str, str]] = {}
+    docs = {para_doc[i]: source.paragraphs[i].context for i in keep}
     if dataset == "xquad-r":
         docs, by_text = {}, {}
         for i in keep:
-            p = ar.paragraphs[i]
+            p = source.paragraphs[i]
             if not p.breaks:
                 raise InputError(f"{dataset}: a paragraph has no sentence_breaks")
             for s, e in p.breaks:
@@ -136,20 +183,26 @@ def build_task(
                 if text and text not in by_text:
                     by_text[text] = f"{prefix}{len(by_text) + 1:05d}.txt"
                     docs[by_text[text]] = text
-    for q in ar.questions:
+    # Relevance comes from the archive's own file: its unit holding the answer, and its
+    # answer span, so a question in the other language is judged on the parallel id's unit.
+    gold: dict[str, tuple[str, str]] = {}
+    for q in source.questions:
         if q.paragraph not in para_doc:
             continue
         doc = para_doc[q.paragraph]
         if dataset == "xquad-r":
-            p = ar.paragraphs[q.paragraph]
+            p = source.paragraphs[q.paragraph]
             s, e = p.breaks[_sentence_of(p, q.answer_start)]
             doc = by_text.get(p.context[s:e].strip(), "")
         if doc:
             gold[q.qid] = (doc, q.answer)
+    asked = {lang: source}
     queries: dict[str, list[Query]] = {}
     for d in directions:
-        asked = ar.questions if d == "ar-ar" else (en.questions if en else [])
-        # en→ar questions are judged on the Arabic unit and answer of the parallel id.
-        queries[d] = [Query(q.qid, q.text, *gold[q.qid]) for q in asked if q.qid in gold]
+        question_lang = split_direction(d)[0]
+        if question_lang not in asked:
+            asked[question_lang] = load_squad(root / _FILES[dataset][question_lang])
+        questions = asked[question_lang].questions
+        queries[d] = [Query(q.qid, q.text, *gold[q.qid]) for q in questions if q.qid in gold]
     unit = "sentence" if dataset == "xquad-r" else "paragraph"
-    return Task(unit, docs, queries)
+    return Task(unit, docs, queries, lang)

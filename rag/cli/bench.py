@@ -28,7 +28,12 @@ LimitOpt = Annotated[
     int | None, typer.Option("--limit", help="Questions per direction, evenly spread (all).")
 ]
 DirectionsOpt = Annotated[
-    str | None, typer.Option("--directions", help="Comma-separated: ar-ar,en-ar.")
+    str | None,
+    typer.Option(
+        "--directions",
+        help="Comma-separated question-archive pairs: ar-ar, en-ar (the default), and for "
+        "xquad / xquad-r also en-en, ar-en (questions over the English archive).",
+    ),
 ]
 ArticlesOpt = Annotated[
     int | None,
@@ -41,7 +46,12 @@ BenchOutOpt = Annotated[
     Path | None, typer.Option("--out", help="Write <dataset>.json and .md into this folder.")
 ]
 BenchStoreOpt = Annotated[
-    Path | None, typer.Option("--store", help="Keep the benchmark store here (default: temp).")
+    Path | None,
+    typer.Option(
+        "--store",
+        help="Keep the benchmark store here (default: temp); the English archive of en-en / "
+        "ar-en goes to the sibling folder DIR-en.",
+    ),
 ]
 
 
@@ -58,8 +68,9 @@ def _public_bench(
     as_json: bool,
 ) -> None:
     def body() -> None:
-        from rag.bench.public import run_benchmark, to_markdown, write_outputs
+        from rag.bench.public import run_benchmark
         from rag.bench.public_data import benchmarks_dir, missing_reason
+        from rag.bench.public_report import to_markdown, write_outputs
 
         root = benchmarks_dir(path)
         reason = missing_reason(root, dataset)
@@ -117,7 +128,8 @@ def bench_xquad(
     store: BenchStoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """XQuAD: ar and en questions against the 240 Arabic paragraphs (retrieval + answers)."""
+    """XQuAD: ar and en questions against the 240 Arabic paragraphs (retrieval + answers);
+    with --directions en-en,ar-en against the 240 English ones."""
     _public_bench(
         "xquad", path, limit, directions, answers, articles, ablations, out_dir, store, as_json
     )
@@ -142,7 +154,8 @@ def bench_xquad_r(
     store: BenchStoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """XQuAD-R: retrieve the Arabic answer sentence (each Arabic sentence is one document)."""
+    """XQuAD-R: retrieve the Arabic answer sentence (each Arabic sentence is one document);
+    with --directions en-en,ar-en the English one among the English sentences."""
     _public_bench(
         "xquad-r", path, limit, directions, answers, articles, ablations, out_dir, store, as_json
     )
