@@ -16,10 +16,12 @@ from rag.answer.extractive import (
 )
 from rag.answer.generate import LLMAnswerer
 from rag.answer.llm import OpenAIChat, rewrite_question
+from rag.answer.translate import LLMTranslator
 from rag.errors import ConfigError, LLMError
 from rag.index.embed import Embedder, build_embedder
 from rag.index.retrieve import Retriever, SearchFilters, check_question
 from rag.index.store import Store
+from rag.index.translation import CachedTranslator
 from rag.settings import Settings
 from rag.types import Passage
 
@@ -27,11 +29,24 @@ if TYPE_CHECKING:
     from rag.ingest.run import IngestReport
 
 
-def open_retriever(settings: Settings) -> Retriever:
-    """A retriever over the existing store the settings name."""
+def open_retriever(settings: Settings, chat: OpenAIChat | None = None) -> Retriever:
+    """A retriever over the existing store the settings name; with `chat` (or an LLM in the
+    settings) and `retrieve.translate` 'auto', it has the LLM translate questions the
+    archive's words do not cover."""
     embedder = build_embedder(settings.embed)
     store = Store.open(settings.store, embedder, create=False)
-    return Retriever(store, settings.retrieve)
+    if chat is None and settings.llm.base_url and settings.retrieve.translate != "off":
+        chat = OpenAIChat(settings.llm)
+    return Retriever(store, settings.retrieve, build_translator(settings, chat))
+
+
+def build_translator(settings: Settings, chat: OpenAIChat | None) -> CachedTranslator | None:
+    """The question translator `retrieve.translate` asks for (None without an LLM)."""
+    if chat is None or settings.retrieve.translate == "off":
+        return None
+    r = settings.retrieve
+    translator = LLMTranslator(chat, settings.answer.prompts_dir)
+    return CachedTranslator(translator, r.translate_timeout, r.translate_cooldown)
 
 
 class Pipeline:
@@ -46,7 +61,7 @@ class Pipeline:
     @classmethod
     def from_settings(cls, settings: Settings) -> Pipeline:
         chat = OpenAIChat(settings.llm) if settings.llm.base_url else None
-        return cls(settings, open_retriever(settings), chat)
+        return cls(settings, open_retriever(settings, chat), chat)
 
     @property
     def embedder(self) -> Embedder:
@@ -109,8 +124,8 @@ class Pipeline:
         if history:
             standalone, reason = self._standalone(question, history, chosen, deadline)
             fallback = fallback or reason
-        passages = self.retriever.search(
-            standalone, k=k or self.settings.answer.passages, where=where
+        passages, translation = self.retriever.search_translated(
+            standalone, k=k or self.settings.answer.passages, where=where, deadline=deadline
         )
         t1 = time.perf_counter()
         texts = self.retriever.store.texts([p.doc_id for p in passages])
@@ -170,6 +185,7 @@ class Pipeline:
         result.standalone_question = standalone
         result.flagged_docs = sorted(untrusted_docs(passages, texts))
         result.fallback = fallback
+        result.translation = translation
         result.timings.retrieve_ms = round((t1 - t0) * 1000, 1)
         result.timings.answer_ms = round((t3 - t1) * 1000, 1)
         result.timings.first_token_ms = round(((first_token or t3) - t0) * 1000, 1)

@@ -223,6 +223,26 @@ class RetrieveSettings(_Section):
         0.5, ge=0, le=1, description="Minimum word similarity for a feedback word."
     )
     feedback_terms: int = Field(1, ge=1, le=10, description="Feedback words per question word.")
+    translate: Literal["auto", "off"] = Field(
+        "auto",
+        description="Translate a question the archive's words do not cover (English over an "
+        "Arabic archive, or the reverse) with the configured LLM, and add the translation's "
+        "words to the BM25 query (rag/index/translation.py). 'auto': when an LLM is "
+        "configured (llm.base_url), so never on the offline default; 'off': never. One short "
+        "LLM call per new question (~2 s with the 1.5B test model on 2 cores).",
+    )
+    translate_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a question's translation may take; past them (or on any LLM "
+        "failure) the question is searched untranslated, and the answer says why.",
+    )
+    translate_cooldown: float = Field(
+        60.0,
+        ge=0,
+        description="Seconds no translation is asked for after one failed, so that a down or "
+        "hanging server costs one question a timeout rather than every question.",
+    )
     collapse_duplicates: float = Field(
         0.8,
         ge=0,

@@ -25,7 +25,8 @@ from rag.answer.llm import OpenAIChat
 from rag.evaluation.metrics import fact_present
 from rag.index.retrieve import Retriever
 from rag.index.store import Store
-from rag.pipeline import Pipeline
+from rag.index.translation import words_in_script
+from rag.pipeline import Pipeline, build_translator
 from rag.text import in_language
 
 pytestmark = pytest.mark.llm
@@ -63,7 +64,10 @@ def pipeline(corpus_store: Path, embedder) -> Pipeline:
         message = f"the model server at {BASE_URL} does not answer"
         pytest.fail(message) if REQUIRED else pytest.skip(message)
     store = Store.open(settings.store, embedder)
-    return Pipeline(settings, Retriever(store, settings.retrieve), chat)
+    # As Pipeline.from_settings builds it: the model also translates English questions for
+    # the keyword search (retrieve.translate 'auto').
+    retriever = Retriever(store, settings.retrieve, build_translator(settings, chat))
+    return Pipeline(settings, retriever, chat)
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +87,27 @@ def _unverified(answer: Answer) -> bool:
     """The model answered in time but nothing it said held: the sources' own words instead
     (answer.when_unverified), a verification outcome rather than a fault."""
     return answer.backend == "extractive" and "could be verified" in (answer.fallback or "")
+
+
+def test_english_questions_are_translated_for_the_search_and_arabic_ones_not(answers):
+    for item, answer in answers.values():
+        t = answer.translation
+        if item["lang"] == "ar":
+            assert t is None, item["id"]
+            continue
+        assert t is not None and t.error is None and t.language == "ar", (item["id"], t)
+        assert len(words_in_script(t.text or "", "ar")) >= 3, (item["id"], t.text)
+
+
+def test_the_models_translations_find_the_gold_documents(pipeline, gold):
+    """Over the English gold questions of the fixed set (answerable ones), the translated
+    search keeps every gold document in the top 5, as the untranslated one does."""
+    items = [g for g in gold if g["id"] in ANSWERABLE and g["lang"] == "en"]
+    for item in items:
+        passages, t = pipeline.retriever.search_translated(item["question"], k=5)
+        assert t is not None and t.text, item["id"]
+        docs = {p.doc_id for p in passages}
+        assert docs & set(item["source_docs"]), (item["id"], t.text, docs)
 
 
 def test_every_answer_comes_from_the_model_in_time(answers):

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from rag.answer.cite import Citation, make_citation, numbers
 from rag.answer.evidence import SentenceIndex, question_type, score_sentences
+from rag.index.translation import Translation
 from rag.ingest.dates import months_named
 from rag.settings import Settings
 from rag.text import content_words, detect_language, jaccard, normalize_arabic
@@ -68,6 +69,12 @@ class Answer(BaseModel):
         "their sentences was used as evidence.",
     )
     sources: list[Passage] = Field(default_factory=list, description="Passages retrieved.")
+    translation: Translation | None = Field(
+        None,
+        description="The question as the LLM translated it for the keyword search, when the "
+        "archive's words did not cover it (retrieve.translate): its language, its text, and "
+        "why it failed if it did (the search then went on without it).",
+    )
     timings: Timings = Field(default_factory=Timings)
     llm_usage: dict[str, int] = Field(
         default_factory=dict,

@@ -156,15 +156,19 @@ def search(
         settings = cli_settings(store)
         where = search_filters(since, until, source)
         retriever = open_retriever(settings)
-        passages = retriever.search(question, k=k, where=where)
+        passages, translation = retriever.search_translated(question, k=k, where=where)
         print_notices(retriever.store)
         if as_json:
             out.print_json(json.dumps([p.model_dump() for p in passages], ensure_ascii=False))
             return
+        from rag.text import matching_spans
+        from rag.ui.text import also_reported, translation_line
+
+        if translation is not None:
+            line = translation_line(translation.text, translation.error, "en")
+            out.print(f"[dim]{escape(line)}[/dim]")
         if not passages:
             out.print("no matching passages")
-        from rag.text import matching_spans
-        from rag.ui.text import also_reported
 
         for rank, p in enumerate(passages, 1):
             out.print(

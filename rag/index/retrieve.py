@@ -18,6 +18,7 @@ from rag.index.fusion import adaptive_weights, rrf
 from rag.index.names import NameIndex, pick_names
 from rag.index.records import date_int, filters
 from rag.index.store import Store
+from rag.index.translation import CachedTranslator, Translation, target_language, words_in_script
 from rag.settings import RetrieveSettings
 from rag.text import analyze, detect_language, light_tokens
 from rag.types import Chunk, Passage, SourceRef
@@ -70,9 +71,15 @@ def check_question(question: str) -> str:
 class Retriever:
     """Finds the passages of an archive that best match a question, in any language."""
 
-    def __init__(self, store: Store, settings: RetrieveSettings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: RetrieveSettings,
+        translator: CachedTranslator | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
+        self.translator = translator  # an LLM's translations for the BM25 query, if any
         # Recent bridge expansions: `ask` expands the same question twice (to search, then
         # to score sentences), and each expansion embeds words and reads the word matrix.
         self._expansions: OrderedDict[str, str] = OrderedDict()
@@ -220,9 +227,40 @@ class Retriever:
         words = [w for w in dict.fromkeys(light_tokens(question)) if content_word(w)]
         return translate_words(dictionary, words, lexical.knows, self.settings.dictionary_senses)
 
+    def translation(self, question: str, deadline: float | None = None) -> Translation | None:
+        """The question translated for the BM25 query, when there is a translator and the
+        archive's words do not cover the question (None otherwise). Remembered per question,
+        so asking again after `search` costs nothing."""
+        if self.translator is None:
+            return None
+        question = check_question(question)
+        language = target_language(question)
+        if language is None or self.store.lexical().known_share(question) >= 0.5:
+            return None
+        return self.translator(question, language, deadline)
+
     def search(
-        self, question: str, k: int | None = None, where: SearchFilters | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        where: SearchFilters | None = None,
+        *,
+        deadline: float | None = None,
     ) -> list[Passage]:
+        """The k best passages for the question, best first."""
+        return self.search_translated(question, k, where, deadline=deadline)[0]
+
+    def search_translated(
+        self,
+        question: str,
+        k: int | None = None,
+        where: SearchFilters | None = None,
+        *,
+        deadline: float | None = None,
+    ) -> tuple[list[Passage], Translation | None]:
+        """The k best passages, and the question's translation when one was asked for (its
+        `error` says why it failed; the search went on without it). `deadline`
+        (time.monotonic()) bounds the translation."""
         question = check_question(question)
         k = k or self.settings.k
         if k < 1:
@@ -263,6 +301,16 @@ class Retriever:
             # towards passages that merely repeat the topic's commonest words.
             have = set(analyze(" ".join([question, *extra])))
             for word, _ in found:
+                terms = analyze(word)
+                if terms and not set(terms) <= have:
+                    extra.append(word)
+                    have.update(terms)
+        translated = self.translation(question, deadline)
+        if translated is not None and translated.text:
+            # The whole question in the archive's language: its words find the phrase the
+            # bridge's word-by-word guesses miss. Words already in the query stay single.
+            have = set(analyze(" ".join([question, *extra])))
+            for word in words_in_script(translated.text, translated.language):
                 terms = analyze(word)
                 if terms and not set(terms) <= have:
                     extra.append(word)
@@ -309,7 +357,7 @@ class Retriever:
             if chunk_id not in cosine:
                 cosine[chunk_id] = float(np.dot(vec, vector))
         bm25_scores = dict(bm25)
-        return [
+        passages = [
             Passage(
                 **chunks[i].model_dump(),
                 score=fused[i],
@@ -320,6 +368,7 @@ class Retriever:
             for i in best
             if i in chunks
         ]
+        return passages, translated
 
 
 def source_ref(chunk: Chunk) -> SourceRef:

@@ -44,6 +44,8 @@ LABELS = {
         "revised": "What appeared while the model was writing was its unchecked draft; this is "
         "the verified answer.",
         "searched": "Searched for",
+        "translated": "Also searched as",
+        "untranslated": "Not translated for the search ({reason})",
         "backend": "Backend",
         "error": "Error",
         "thinking": "Searching the archive…",
@@ -67,6 +69,8 @@ LABELS = {
         "also": "ورد أيضا في",
         "revised": "ما ظهر أثناء الكتابة كان مسودة النموذج قبل التحقق؛ هذه هي الإجابة الموثقة.",
         "searched": "بحثنا عن",
+        "translated": "بحثنا أيضا بصيغة",
+        "untranslated": "لم يُترجم السؤال للبحث ({reason})",
         "backend": "الأسلوب",
         "error": "خطأ",
         "thinking": "جارٍ البحث في الأرشيف…",
@@ -357,6 +361,15 @@ def sources_html(answer: Answer, turn: int | None = None, closest: int = 3) -> s
             f'<div class="searched">{escape(lab["searched"])}: '
             f'<q dir="{direction(q)}">{escape(q)}</q></div>'
         )
+    if (t := answer.translation) is not None:
+        if t.text:
+            foot.append(
+                f'<div class="translated">{escape(lab["translated"])}: '
+                f'<q dir="{direction(t.text)}" lang="{t.language}">{escape(t.text)}</q></div>'
+            )
+        else:
+            text = lab["untranslated"].format(reason=t.error or "?")
+            foot.append(f'<div class="translated failed">{escape(text)}</div>')
     foot.append(
         f'<div class="backend">{escape(lab["backend"])}: <bdi>{escape(answer.backend)}</bdi> · '
         f"<bdi>{answer.timings.total_ms:.0f} ms</bdi></div>"

@@ -19,6 +19,8 @@ _LABELS = {
         "revised": "الإجابة بعد التحقق (تختلف عن المسودة أعلاه):",
         "instructions": "تحذير: نص موجه إلى مساعد ذكاء اصطناعي، لم يُستخدم دليلا",
         "also": "ورد أيضا في",
+        "translated": "بحثنا أيضا بصيغة",
+        "untranslated": "لم يُترجم السؤال للبحث",
     },
     "en": {
         "sources": "Sources",
@@ -29,6 +31,8 @@ _LABELS = {
         "revised": "Verified answer (differs from the draft above):",
         "instructions": "warning: holds text addressed to an AI assistant, not used as evidence",
         "also": "also reported by",
+        "translated": "also searched as",
+        "untranslated": "not translated for the search",
     },
 }
 
@@ -71,7 +75,17 @@ def render_answer_text(answer: Answer, *, show_answer: bool = True) -> str:
                 lines.append(f"     ⚠ {labels['instructions']}")
     if answer.dropped_citations:
         lines.append(f"({answer.dropped_citations} {labels['dropped']})")
+    if (t := answer.translation) is not None:
+        lines.append(translation_line(t.text, t.error, answer.language))
     return "\n".join(lines).rstrip()
+
+
+def translation_line(text: str | None, error: str | None, language: str) -> str:
+    """ "(also searched as: «…»)", or why the question was not translated."""
+    labels = _LABELS.get(language, _LABELS["en"])
+    if text:
+        return f"({labels['translated']}: «{text}»)"
+    return f"({labels['untranslated']}: {error})"
 
 
 def draft_differs(streamed: str, answer: Answer) -> bool:
