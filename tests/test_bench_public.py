@@ -288,6 +288,40 @@ def test_mirror_directions_end_to_end_on_the_tiny_fixture(bench_root: Path, tmp_
     assert "Corpus: 3 English sentences (the archive of ar-en, en-en)" in to_markdown(result)
 
 
+def test_translate_asks_the_configured_llm_once_per_cross_lingual_question(
+    bench_root: Path, tmp_path: Path
+) -> None:
+    """`--translate`: each en→ar question is translated once (every configuration reuses
+    it), ar→ar ones never; a failed translation is counted, not fatal."""
+    from openai_server import Reply, ScriptedOpenAIServer
+
+    english = {q["question"]: q["id"] for p in EN["data"][0]["paragraphs"] for q in p["qas"]}
+    arabic = {q["id"]: q["question"] for p in AR["data"][0]["paragraphs"] for q in p["qas"]}
+
+    def translate(request: dict) -> Reply:
+        asked = request["messages"][-1]["content"]
+        if english[asked] == "q2":
+            return Reply.error(400, "scripted refusal")
+        return Reply.chat(arabic[english[asked]])
+
+    with pytest.raises(InputError, match="--translate needs an LLM"):
+        run_benchmark("xquad", bench_root, make_settings(tmp_path / "s"), translate=True)
+    with ScriptedOpenAIServer() as server:
+        server.default = translate
+        settings = make_settings(
+            tmp_path / "s", llm={"base_url": server.base_url, "model": "scripted"}
+        )
+        result = run_benchmark("xquad", bench_root, settings, answers=0, translate=True)
+        asked = [r["json"]["messages"][-1]["content"] for r in server.requests]
+    # Once each for five configurations; a refused question (400) does not stop the others.
+    assert sorted(asked) == sorted(english)
+    rows = {(r["direction"], r["config"]): r for r in result["retrieval"]}
+    assert rows[("en-ar", "hybrid")]["translations_failed"] == 1
+    assert rows[("ar-ar", "hybrid")]["translations_failed"] == 0
+    assert result["translated_by"] == "openai:scripted"
+    assert "translated by openai:scripted" in to_markdown(result)
+
+
 def test_metrics_hand_computed() -> None:
     # Ranks 1, 3, missing, 10 (and 11, which is outside every cutoff).
     m = retrieval_metrics([1, 3, None, 10, 11])

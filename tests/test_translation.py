@@ -131,6 +131,11 @@ def test_a_translation_is_remembered_and_a_failure_rests() -> None:
     skipped = resting("Where?", "ar")
     assert len(down.asked) == 1  # not asked again within the cooldown
     assert skipped.text is None and "not retried for 60 s" in (skipped.error or "")
+    refused = Scripted(LLMError("the LLM endpoint refused the request (400)", status=400))
+    picky = CachedTranslator(refused, timeout=5, cooldown=60)
+    picky("When?", "ar"), picky("Where?", "ar")
+    assert len(refused.asked) == 2  # a refusal is about one question: no rest,
+    assert "(400)" in (picky("When?", "ar").error or "") and len(refused.asked) == 2  # kept
     eager = CachedTranslator(down, timeout=5, cooldown=0)
     eager("When?", "ar"), eager("Where?", "ar")
     assert len(down.asked) == 3

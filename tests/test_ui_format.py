@@ -10,6 +10,7 @@ import pytest
 from rag.answer.cite import Citation
 from rag.answer.extractive import Answer
 from rag.errors import InputError
+from rag.index.translation import Translation
 from rag.types import Passage
 from rag.ui.format import (
     answer_html,
@@ -25,6 +26,7 @@ from rag.ui.format import (
     streaming_html,
     user_html,
 )
+from rag.ui.text import render_answer_text
 
 EXTS = (".txt", ".md", ".html", ".htm", ".pdf")
 EVIL = '<script>alert("x")</script><img src=x onerror="alert(1)">'
@@ -295,6 +297,21 @@ def test_standalone_question_and_backend_are_shown() -> None:
     assert 'بحثنا عن: <q dir="rtl">متى تنتهي المهمة؟ وفي سوريا؟</q>' in html
     assert "extractive" in html
     assert "بحثنا عن" not in sources_html(answer(), 1)
+
+
+def test_the_translation_searched_or_why_not_is_shown() -> None:
+    english = dict(question="When?", standalone_question="When?", language="en")
+    done = Translation("ar", "متى تنتهي <b>المهمة</b>؟")
+    html = sources_html(answer(**english, translation=done), 1)
+    shown = "متى تنتهي &lt;b&gt;المهمة&lt;/b&gt;؟"
+    assert f'Also searched as: <q dir="rtl" lang="ar">{shown}</q>' in html
+    failed = Translation("ar", None, "cannot reach the LLM endpoint")
+    html = sources_html(answer(**english, translation=failed), 1)
+    assert "Not translated for the search (cannot reach the LLM endpoint)" in html
+    assert "searched as" not in sources_html(answer(**english), 1)
+    text = render_answer_text(answer(**english, translation=done))
+    assert text.endswith("(also searched as: «متى تنتهي <b>المهمة</b>؟»)")
+    assert "بحثنا أيضا" in render_answer_text(answer(translation=done))
 
 
 def test_error_message_is_readable() -> None:

@@ -142,11 +142,12 @@ def _retrieval(
     retriever: Any, queries: Sequence[Query], label: str, progress: Progress | None
 ) -> dict[str, Any]:
     k = max(retriever.settings.candidates, 10)
-    ranks, times, short = [], [], 0
+    ranks, times, short, untranslated = [], [], 0, 0
     for i, q in enumerate(queries):
         t0 = time.perf_counter()
-        passages = retriever.search(q.text, k=k)
+        passages, translation = retriever.search_translated(q.text, k=k)
         times.append(time.perf_counter() - t0)
+        untranslated += translation is not None and translation.text is None
         ranked = unit_ranking(passages)
         short += len(ranked) < 10
         ranks.append(rank_of(ranked[:10], q.relevant))
@@ -159,6 +160,7 @@ def _retrieval(
         "query_ms_mean": mean,
         "query_ms_p95": p95,
         "fewer_than_10_units": short,
+        "translations_failed": untranslated,
     }
 
 
@@ -213,14 +215,27 @@ def run_benchmark(
     articles: int | None = None,
     store: Path | None = None,
     ablations: bool = True,
+    translate: bool = False,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Index each archive the directions need (Arabic: collection `bench-<dataset>`,
     English: `bench-<dataset>-en`) into its own store, run every retrieval configuration per
-    direction and extractive answers on a sample; return the figures as plain data."""
+    direction and extractive answers on a sample; return the figures as plain data. With
+    `translate`, the configured LLM translates each cross-lingual question for the BM25 query
+    (retrieve.translate), once per question for every configuration."""
     from rag.index.embed import build_embedder
     from rag.index.retrieve import Retriever
-    from rag.pipeline import Pipeline
+    from rag.pipeline import Pipeline, build_translator
+
+    translator = None
+    if translate:
+        from rag.answer.llm import OpenAIChat
+
+        if not settings.llm.base_url:
+            raise InputError("--translate needs an LLM: set llm.base_url (RAG_LLM__BASE_URL)")
+        translator = build_translator(settings, OpenAIChat(settings.llm))
+        if translator is None:
+            raise InputError("--translate: retrieve.translate is 'off' in the settings")
 
     started = time.perf_counter()
     if limit is not None and limit < 1:
@@ -257,11 +272,11 @@ def run_benchmark(
                     continue
                 retrieve = own.retrieve.model_copy(update=overrides)
                 figures = _retrieval(
-                    Retriever(st, retrieve), queries, f"{direction} {name}", progress
+                    Retriever(st, retrieve, translator), queries, f"{direction} {name}", progress
                 )
                 runs.append({"direction": direction, "archive": archive, "config": name, **figures})
             if answers:
-                pipeline = Pipeline(own, Retriever(st, own.retrieve), None)
+                pipeline = Pipeline(own, Retriever(st, own.retrieve, translator), None)
                 sample = spread(queries, answers)
                 figures = _answers(pipeline, sample, f"{direction} answers", progress)
                 answer_runs.append({"direction": direction, "archive": archive, **figures})
@@ -281,6 +296,7 @@ def run_benchmark(
             "embed_threads": base.embed.threads,
         },
         "retrieve_settings": base.retrieve.model_dump(),
+        "translated_by": f"openai:{base.llm.model}" if translator is not None else None,
         "retrieval": runs,
         "answers": answer_runs,
         "seconds": round(time.perf_counter() - started, 1),

@@ -39,6 +39,15 @@ def to_markdown(result: dict[str, Any]) -> str:
         "",
         f"Machine: {m['cpus']} CPUs, {m['memory_gb']} GB; embedder {m['embedder']} "
         f"({m['embed_threads']} thread(s)).",
+    ]
+    if by := result.get("translated_by"):
+        failed = sum(r.get("translations_failed", 0) for r in result["retrieval"])
+        lines += [
+            "",
+            f"Cross-lingual questions translated by {by} for the BM25 query "
+            f"({failed} translation(s) failed; those questions were searched untranslated).",
+        ]
+    lines += [
         "",
         "| direction | archive | retrieval | questions | R@1 | R@5 | R@10 | MRR@10 | nDCG@10 "
         "| ms/query mean / p95 |",

@@ -45,6 +45,14 @@ AblationsOpt = Annotated[
 BenchOutOpt = Annotated[
     Path | None, typer.Option("--out", help="Write <dataset>.json and .md into this folder.")
 ]
+TranslateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--translate",
+        help="Have the configured LLM translate cross-lingual questions for the keyword "
+        "search (retrieve.translate), as `rag ask` does with an LLM; needs RAG_LLM__BASE_URL.",
+    ),
+]
 BenchStoreOpt = Annotated[
     Path | None,
     typer.Option(
@@ -57,6 +65,7 @@ BenchStoreOpt = Annotated[
 
 def _public_bench(
     dataset: str,
+    *,
     path: Path | None,
     limit: int | None,
     directions: str | None,
@@ -66,6 +75,7 @@ def _public_bench(
     out_dir: Path | None,
     store: Path | None,
     as_json: bool,
+    translate: bool = False,
 ) -> None:
     def body() -> None:
         from rag.bench.public import run_benchmark
@@ -98,6 +108,7 @@ def _public_bench(
                 articles=articles,
                 store=store,
                 ablations=ablations,
+                translate=translate,
                 progress=lambda label, done, total: progress.update(
                     task, description=f"{dataset} {label}", completed=done, total=total
                 ),
@@ -127,12 +138,11 @@ def bench_xquad(
     out_dir: BenchOutOpt = None,
     store: BenchStoreOpt = None,
     as_json: JsonOpt = False,
+    translate: TranslateOpt = False,
 ) -> None:
     """XQuAD: ar and en questions against the 240 Arabic paragraphs (retrieval + answers);
     with --directions en-en,ar-en against the 240 English ones."""
-    _public_bench(
-        "xquad", path, limit, directions, answers, articles, ablations, out_dir, store, as_json
-    )
+    _public_bench("xquad", **locals())
 
 
 @bench_app.command("xquad-r")
@@ -153,12 +163,11 @@ def bench_xquad_r(
     out_dir: BenchOutOpt = None,
     store: BenchStoreOpt = None,
     as_json: JsonOpt = False,
+    translate: TranslateOpt = False,
 ) -> None:
     """XQuAD-R: retrieve the Arabic answer sentence (each Arabic sentence is one document);
     with --directions en-en,ar-en the English one among the English sentences."""
-    _public_bench(
-        "xquad-r", path, limit, directions, answers, articles, ablations, out_dir, store, as_json
-    )
+    _public_bench("xquad-r", **locals())
 
 
 @bench_app.command("arcd")
@@ -174,9 +183,7 @@ def bench_arcd(
     as_json: JsonOpt = False,
 ) -> None:
     """ARCD test split: native Arabic questions against its 234 paragraphs."""
-    _public_bench(
-        "arcd", path, limit, directions, answers, articles, ablations, out_dir, store, as_json
-    )
+    _public_bench("arcd", **locals())
 
 
 @bench_app.command("scale")

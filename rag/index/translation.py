@@ -57,14 +57,15 @@ def _latin_word(word: str) -> bool:
 
 
 class CachedTranslator:
-    """Remembers each question's translation, and rests `cooldown` seconds after a failure
-    (the failure is reported for every question it skips)."""
+    """Remembers each question's translation, and rests `cooldown` seconds after the server
+    failed (the failure is reported for every question it skips)."""
 
     def __init__(self, translator: QueryTranslator, timeout: float, cooldown: float) -> None:
         self.translator = translator
         self.timeout = timeout
         self.cooldown = cooldown
-        self._done: OrderedDict[tuple[str, str], str] = OrderedDict()
+        # (question, language) → (translation, None) or (None, why the server refused it)
+        self._done: OrderedDict[tuple[str, str], tuple[str | None, str | None]] = OrderedDict()
         self._failed: tuple[float, str] | None = None  # (monotonic time, reason)
         self._lock = threading.Lock()
 
@@ -73,7 +74,7 @@ class CachedTranslator:
         with self._lock:
             if key in self._done:
                 self._done.move_to_end(key)
-                return Translation(language, self._done[key])
+                return Translation(language, *self._done[key])
             failed = self._failed
         now = time.monotonic()
         if failed is not None and now - failed[0] < self.cooldown:
@@ -86,16 +87,26 @@ class CachedTranslator:
             reason = str(exc)
             if ended >= limit:  # the chat client words it as the answer's deadline
                 reason = f"the LLM did not translate the question within {limit - now:.3g} s"
-            with self._lock:
-                self._failed = (ended, reason)
+            # A refusal of this one question (400, a content filter) says nothing of the
+            # next, and is remembered for this one; a server that is down, hanging,
+            # overloaded or failing rests.
+            if exc.status is None or exc.status == 429 or exc.status >= 500:
+                with self._lock:
+                    self._failed = (ended, reason)
+            else:
+                self._remember(key, (None, reason))
             return Translation(language, None, reason, _ms(now, ended))
         ended = time.monotonic()
         with self._lock:
             self._failed = None
-            self._done[key] = text
+        self._remember(key, (text, None))
+        return Translation(language, text, ms=_ms(now, ended))
+
+    def _remember(self, key: tuple[str, str], outcome: tuple[str | None, str | None]) -> None:
+        with self._lock:
+            self._done[key] = outcome
             while len(self._done) > _REMEMBERED:
                 self._done.popitem(last=False)
-        return Translation(language, text, ms=_ms(now, ended))
 
 
 def _ms(start: float, end: float) -> float:
