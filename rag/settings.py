@@ -186,27 +186,40 @@ class RetrieveSettings(_Section):
         description="Transliteration bridge (rag/index/names.py): a Latin-script name in a "
         "question (a capitalised word, or one the dictionary lacks) also searches BM25 for the "
         "archive's Arabic word that sounds alike and that the embedder finds close to it "
-        "('Hobson' → «هوبسون»). Used only with `bridge` on.",
+        "('Hobson' → «هوبسون»); the other way, over English sources, an Arabic question word "
+        "the dictionary does not translate searches for the English word that sounds alike "
+        "(«هوبسون» → 'hobson'; XQuAD ar→en nDCG@10 0.786 → 0.821 alone, docs/BENCHMARKS.md). "
+        "Used only with `bridge` on.",
     )
     names_threshold: float = Field(
         0.3,
         ge=0,
         le=1,
-        description="Minimum similarity between a name as written and an Arabic word that "
-        "sounds alike for the word to join the BM25 query.",
+        description="Minimum similarity between a name as written and an archive word of the "
+        "other script that sounds alike for the word to join the BM25 query.",
     )
     names_terms: int = Field(
-        1, ge=1, le=5, description="Arabic spellings kept per Latin-script name."
+        1, ge=1, le=5, description="Spellings in the other script kept per name."
     )
     dictionary: str = Field(
         "auto",
         description="A bilingual dictionary as a second bridge for English words over an "
-        "Arabic archive (rag/index/dictionary.py): 'auto' uses FreeDict eng-ara where "
-        "scripts/freedict.sh or Debian's dict-freedict-eng-ara put it (none if absent), "
-        "'off' never, or the path of a dictd .index file. Used only with `bridge` on.",
+        "Arabic archive, and read backwards for Arabic words over English sources "
+        "(rag/index/dictionary.py; XQuAD ar→en nDCG@10 0.786 → 0.818 alone, "
+        "docs/BENCHMARKS.md): 'auto' uses FreeDict eng-ara where scripts/freedict.sh or "
+        "Debian's dict-freedict-eng-ara put it (none if absent), 'off' never, or the path of a "
+        "dictd .index file. Used only with `bridge` on.",
     )
     dictionary_senses: int = Field(
-        2, ge=1, le=10, description="Dictionary translations used per question word."
+        2,
+        ge=1,
+        le=10,
+        description="Dictionary translations used per question word. Backwards, an Arabic "
+        "word's English headwords are those of which it is one of the first this many senses, "
+        "and this many of them are kept, the closest to it by the embedder. 3 measured XQuAD "
+        "ar→en nDCG@10 0.842 → 0.843 and XQuAD-R ar→en 0.682 → 0.685, but it also changes "
+        "English questions over Arabic archives, where the scale benchmark was not re-run "
+        "with it: 2 stays (docs/BENCHMARKS.md).",
     )
     feedback: bool = Field(
         False,

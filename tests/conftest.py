@@ -54,6 +54,38 @@ def corpus_store(tmp_path_factory: pytest.TempPathFactory, embedder: USEEmbedder
     return path
 
 
+# A small English archive for Arabic questions (the mirror direction: the reverse dictionary
+# and names by their sound, rag/index/dictionary.py and names.py).
+ENGLISH_DOCS = {
+    "harvest.txt": "The harvest festival in the valley drew farmers from every village. They "
+    "sold wheat, barley and olives at the market.",
+    "hobson.txt": "The economist John Hobson wrote about imperialism and its economic causes at "
+    "the beginning of the century.",
+    "storm.txt": "A violent storm flooded the coastal town, and the mayor asked residents to "
+    "leave their homes until the river fell.",
+    "election.txt": "The parliament held an election in the spring; turnout was higher than in "
+    "any vote since the war, and the results were shown on television. A zebra escaped from "
+    "the zoo that day.",
+}
+
+
+@pytest.fixture(scope="session")
+def english_store(tmp_path_factory: pytest.TempPathFactory, embedder: USEEmbedder) -> Path:
+    """A store of ENGLISH_DOCS, ingested once per session. Tests must not modify it."""
+    from rag.index.store import Store
+    from rag.ingest.run import ingest
+
+    root = tmp_path_factory.mktemp("english")
+    docs = root / "docs"
+    docs.mkdir()
+    for name, text in ENGLISH_DOCS.items():
+        (docs / name).write_text(text, "utf-8")
+    settings = make_settings(root / "store")
+    store = Store.open(settings.store, embedder, create=True)
+    assert len(ingest(docs, store, settings.ingest, settings.chunk).added) == len(ENGLISH_DOCS)
+    return root / "store"
+
+
 @pytest.fixture
 def copy_store(corpus_store: Path, tmp_path: Path) -> Path:
     target = tmp_path / "store"

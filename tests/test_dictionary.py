@@ -1,17 +1,19 @@
 """The bilingual dictionary bridge: dictd reading, inflections, whole phrases, and what it adds
-to the BM25 query of an English question over the Arabic sample corpus."""
+to the BM25 query of an English question over the Arabic sample corpus; read in reverse, what
+it adds to the BM25 query of an Arabic question over a small English archive."""
 
 from __future__ import annotations
 
 import gzip
 import os
+from functools import partial
 from pathlib import Path
 
 import pytest
 from conftest import make_settings
 
 from rag.errors import InputError
-from rag.index.dictionary import Dictionary, find_dictionary, translate_words
+from rag.index.dictionary import Dictionary, arabic_forms, find_dictionary, translate_words
 from rag.index.retrieve import Retriever
 from rag.index.store import Store
 from rag.text import normalize_arabic
@@ -157,3 +159,94 @@ def test_a_word_the_dictionary_translates_can_keep_fewer_bridge_words(
     assert len(end) == 2
     assert len(bridged[2]) == 4 and bridged[2][:2] == end
     assert bridged[1] == bridged[2][:3]
+
+
+REVERSE = {
+    "attack": "1. الهجوم\n2. هجوم",
+    "assault": "1. اعتداء\n2. الهجوم",
+    "offensive": "1. هجومي\n2. عدواني\n3. الهجوم",  # a third sense
+    "drone": "الطائرة بدون طيّار",  # a phrase is not one word: not read backwards
+    "air force": "الطيران",  # nor a headword of two words
+    "polis": "مدينة",
+    "city": "المدينة",
+    "book": "كتاب",
+    "repent": "تاب",
+    "withdrawal": "الإنسحاب",
+}
+
+
+def test_the_reverse_lookup_reads_the_first_senses_backwards(tmp_path: Path) -> None:
+    d = Dictionary.load(write_dictd(tmp_path, REVERSE))
+    # first senses first; the third sense of "offensive" counts only with three senses
+    assert d.reverse_lookup("الهجوم", 2) == ["attack", "assault"]
+    assert d.reverse_lookup("الهجوم", 3) == ["attack", "assault", "offensive"]
+    assert d.reverse_lookup("هجوم", 1) == ["attack"]  # «هجوم» is a second sense, «الهجوم» first
+    # a conjunction or preposition before the article, with or without the article
+    for word in ("والهجوم", "بالهجوم", "للهجوم", "هجوم"):
+        assert d.reverse_lookup(word, 2) == ["attack", "assault"], word
+    assert d.reverse_lookup("طائرة", 2) == d.reverse_lookup("الطائرة", 2) == []
+    assert d.reverse_lookup("الطيران", 2) == []
+    # with and without the article are one word: both entries
+    assert d.reverse_lookup("مدينة", 2) == ["polis", "city"]
+    # a one-letter clitic is stripped only when the word as written is not listed
+    assert d.reverse_lookup("كتاب", 2) == ["book"]
+    assert d.reverse_lookup("وكتاب", 2) == ["book"]
+    assert d.reverse_lookup("تاب", 2) == ["repent"]
+    # normalised as BM25 normalises: hamza forms fold
+    assert d.reverse_lookup("الانسحاب", 2) == ["withdrawal"]
+    assert d.reverse_lookup("الحرب", 2) == []
+    assert arabic_forms("للهجوم") == [["للهجوم", "الهجوم", "هجوم"]]
+
+
+ELECTION = "كم كانت نسبة المشاركة في الانتخابات؟"  # "What was the turnout in the election?"
+
+
+def test_reverse_dictionary_words_join_the_bm25_query_of_an_arabic_question(
+    english_store: Path, tmp_path: Path, embedder
+) -> None:
+    index = write_dictd(
+        tmp_path / "dict",
+        {
+            "turnout": "1. الإقبال\n2. المشاركة",
+            "zebra": "الانتخابات",  # deliberately wrong: proves the dictionary added it
+            "xylophone": "المشاركة",  # the archive does not have it
+        },
+    )
+    queries = {}
+    for setting, senses in (("off", 2), (str(index), 2), (str(index), 1)):
+        settings = make_settings(
+            english_store, retrieve={"dictionary": setting, "dictionary_senses": senses}
+        )
+        retriever = Retriever(Store.open(settings.store, embedder), settings.retrieve)
+        # the archive knows none of the question's words: it is read in reverse
+        assert retriever._crossed_arabic(ELECTION) == ["نسبة", "المشاركة", "الانتخابات"]
+        queries[setting, senses] = retriever.lexical_query(ELECTION)
+        assert retriever.search(ELECTION, k=1)[0].doc_id == "election.txt"
+    # the embedding bridge alone finds "election", not "turnout"
+    assert "election" in queries["off", 2]
+    assert "turnout" not in queries["off", 2] and "zebra" not in queries["off", 2]
+    assert "turnout" in queries[str(index), 2] and "zebra" in queries[str(index), 2]
+    assert "xylophone" not in queries[str(index), 2]
+    # «المشاركة» is the second sense of "turnout": not with one sense per word
+    assert "turnout" not in queries[str(index), 1] and "zebra" in queries[str(index), 1]
+
+
+def test_freedict_read_backwards_finds_the_english_archives_words(
+    freedict: Path, english_store: Path, embedder
+) -> None:
+    settings = make_settings(english_store)
+    retriever = Retriever(Store.open(settings.store, embedder), settings.retrieve)
+    question = "ماذا باع المزارعون في مهرجان الحصاد بعد العاصفة؟"
+    words = retriever._crossed_arabic(question)
+    assert words == ["باع", "المزارعون", "مهرجان", "الحصاد", "العاصفة"]
+    own = dict(zip(words, embedder.embed(words), strict=True))
+    found = retriever._translations(
+        question, partial(retriever.store.bridge().vectors_of, also=own)
+    )
+    # FreeDict gives harvest, harvesting, reaping; gale, storm, tempest ...: the archive has one
+    assert found["الحصاد"] == ["harvest"]
+    assert found["المزارعون"] == ["farmers"]
+    assert found["العاصفة"] == ["storm"]
+    # without vectors to rank them, or for an English question, nothing is read backwards
+    assert retriever._translations(question) == {}
+    assert retriever._translations("What did the farmers sell at the harvest festival?") == {}

@@ -196,11 +196,20 @@ class TermBridge:
                 ]
         return [pair for i in range(len(words)) for pair in best_of.get(i, [])]
 
-    def vectors_of(self, words: Iterable[str]) -> tuple[list[str], np.ndarray]:
-        """(the words the bridge has a vector for, their float32 vectors)."""
-        found = [w for w in words if w in self.index]
-        rows = [self.index[w] for w in found]
-        return found, self.vectors[rows].astype(np.float32)
+    def vectors_of(
+        self, words: Iterable[str], also: dict[str, np.ndarray] | None = None
+    ) -> tuple[list[str], np.ndarray]:
+        """(the words the bridge, or `also`, has a vector for, their float32 vectors)."""
+        if not also:
+            found = [w for w in words if w in self.index]
+            rows = [self.index[w] for w in found]
+            return found, self.vectors[rows].astype(np.float32)
+        found = [w for w in words if w in also or w in self.index]
+        dim = self.vectors.shape[1] if self.words else len(next(iter(also.values())))
+        matrix = np.zeros((len(found), dim), np.float32)
+        for i, word in enumerate(found):
+            matrix[i] = also[word] if word in also else self.vectors[self.index[word]]
+        return found, matrix
 
 
 def _other(script: str) -> str:

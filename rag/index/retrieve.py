@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import chain
 
 import numpy as np
 
@@ -15,7 +18,7 @@ from rag.index.dictionary import Dictionary, find_dictionary, translate_words
 from rag.index.duplicates import collapse_duplicates
 from rag.index.feedback import feedback_terms
 from rag.index.fusion import adaptive_weights, rrf
-from rag.index.names import NameIndex, pick_names
+from rag.index.names import NameIndex, VectorsOf, pick_closest, pick_names
 from rag.index.records import date_int, filters
 from rag.index.store import Store
 from rag.index.translation import CachedTranslator, Translation, target_language, words_in_script
@@ -85,7 +88,6 @@ class Retriever:
         self._expansions: OrderedDict[str, str] = OrderedDict()
         self._expanded_with: object = None
         self._dictionary: Dictionary | None = None  # loaded on the first question
-        self._names: tuple[object, NameIndex] | None = None  # (its lexical index, the index)
         self._lock = threading.Lock()
 
     def clear_caches(self) -> None:
@@ -118,9 +120,16 @@ class Retriever:
         words = bridge.query_words(question) if hit is None else []
         forms = surface_forms(question) if hit is None else {}
         shown = [forms.get(w, w) if self.settings.bridge_keep_case else w for w in words]
-        names = self._name_candidates(question, forms) if hit is None else []
+        arabic = self._crossed_arabic(question) if hit is None else []
+        names = self._name_candidates(question, forms, arabic) if hit is None else []
+        # An Arabic word's English sound-alikes (over English sources) are mostly the
+        # bridge's words, which have vectors: only the others are embedded.
+        sounds = {name: found for name, found in names if script_of(name) == "ar"}
+        names = [(name, found) for name, found in names if name not in sounds]
         name_texts = [t for name, found in names for t in (name, *found)]
-        embed = [*texts, *shown, *name_texts]
+        wanted = dict.fromkeys(chain(sounds, *sounds.values()))
+        unseen = [w for w in wanted if w not in bridge.index and w not in words]
+        embed = [*texts, *shown, *name_texts, *unseen]
         vectors = self.store.embedder.embed(embed) if embed else None
         vector = vectors[0] if texts and vectors is not None else None
         if hit is not None:
@@ -129,26 +138,28 @@ class Retriever:
         word_vectors = (
             vectors[len(texts) : len(texts) + len(words)] if vectors is not None else none.vectors
         )
-        translations = self._translations(question)
+        # The reverse aids' vectors: the question's Arabic words and unseen sound-alikes as
+        # embedded here, the other archive words' from the bridge.
+        tail = vectors[len(embed) - len(unseen) :] if vectors is not None else []
+        own = dict(zip(unseen, tail, strict=True))
+        own.update((w, v) for w, v in zip(words, word_vectors, strict=True) if script_of(w) == "ar")
+        vectors_of = partial(bridge.vectors_of, also=own)
+        translations = self._translations(question, vectors_of, arabic)
         extra = self._bridged(words, word_vectors, translations, bridge)
         # Dictionary words the bridge already found are not added again: BM25 counts a
         # repeated query term twice, and doubling the agreed words measured worse on XQuAD
         # en→ar (nDCG@10 0.837 against 0.846, docs/BENCHMARKS.md).
         translated = [w for ws in translations.values() for w in ws]
+        cfg = self.settings
         if names:
             assert vectors is not None
-            translated += pick_names(
-                names,
-                vectors[len(texts) + len(words) :],
-                self.settings.names_threshold,
-                self.settings.names_terms,
-            )
-        have = set(analyze(" ".join([question, *extra]))) if translated else set()
-        for word in translated:
-            terms = set(analyze(word))
-            if not terms <= have:
-                extra.append(word)
-                have |= terms
+            rows = vectors[len(texts) + len(words) :]
+            translated += pick_names(names, rows, cfg.names_threshold, cfg.names_terms)
+        if sounds:
+            found = pick_closest(sounds, vectors_of, cfg.names_threshold, cfg.names_terms)
+            translated += [w for ws in found.values() for w in ws]
+        if translated:
+            _add_new(extra, translated, question)
         expansion = _Expansion(words, word_vectors, extra)
         with self._lock:
             self._expansions[question] = expansion
@@ -164,15 +175,15 @@ class Retriever:
         bridge: TermBridge | None = None,
     ) -> list[str]:
         """The bridge's archive words for the question's words: `bridge_terms` each, and
-        `bridge_terms_translated` for a word the dictionary translates."""
+        `bridge_terms_translated` for a word the dictionary translates (untranslated words'
+        first). One matrix product per distinct count: each reads the whole word matrix."""
         cfg = self.settings
         bridge = self.store.bridge() if bridge is None else bridge
+        counts = (cfg.bridge_terms, cfg.bridge_terms_translated)  # by: is it translated?
+        order = sorted(range(len(words)), key=lambda i: words[i] in translations)
         extra: list[str] = []
-        for translated, per_word in (
-            (False, cfg.bridge_terms),
-            (True, cfg.bridge_terms_translated),
-        ):
-            rows = [i for i, w in enumerate(words) if (w in translations) is translated]
+        for per_word in dict.fromkeys(counts):
+            rows = [i for i in order if counts[words[i] in translations] == per_word]
             if rows and per_word:
                 extra += bridge.expand_words(
                     [words[i] for i in rows], vectors[rows], cfg.bridge_threshold, per_word
@@ -186,46 +197,76 @@ class Retriever:
                 self._dictionary = Dictionary.load(path) if path else Dictionary({})
             return self._dictionary
 
+    def _crossed_arabic(self, question: str) -> list[str]:
+        """The Arabic content words of a question whose words the archive does not know
+        (`known_share` below 0.5, as for `bm25_weight_cross`): the words the dictionary and
+        names read in reverse, into the words of English sources. An Arabic question over an
+        Arabic archive has none."""
+        words = [w for w in dict.fromkeys(light_tokens(question)) if script_of(w) == "ar"]
+        words = [w for w in words if content_word(w)]
+        return words if words and self.store.lexical().known_share(question) < 0.5 else []
+
     def _name_candidates(
-        self, question: str, forms: dict[str, str] | None = None
+        self, question: str, forms: dict[str, str] | None = None, arabic: list[str] | None = None
     ) -> list[tuple[str, list[str]]]:
         """The question's Latin-script names (as written: `forms`, its surface_forms) with
         the Arabic archive words that sound alike (rag/index/names.py). A name is a
         capitalised word or one the dictionary does not list: common words rarely sound like
-        anything, but when they do the match is a stranger ("between" → «باطن»)."""
+        anything, but when they do the match is a stranger ("between" → «باطن»). Over English
+        sources (`_crossed_arabic`), an Arabic word the reverse dictionary does not translate
+        into an archive word (one the bridge holds) is a name too, with the English archive
+        words that sound alike."""
         if not self.settings.names:
             return []
-        lexical = self.store.lexical()
-        with self._lock:
-            if self._names is None or self._names[0] is not lexical:
-                self._names = (lexical, NameIndex.build(lexical.word_vocab.items))
-            index = self._names[1]
-        if not len(index):
-            return []
-        dictionary = self._loaded_dictionary()
+        dictionary, lexical = self._loaded_dictionary(), self.store.lexical()
         forms = surface_forms(question) if forms is None else forms
+        crossed = set(self._crossed_arabic(question) if arabic is None else arabic)
+        in_bridge = self.store.bridge().index if crossed else {}
         found = []
         for word in dict.fromkeys(light_tokens(question)):
-            if not content_word(word) or script_of(word) != "latin":
+            if not content_word(word):
                 continue
-            shown = forms.get(word, word)
-            if shown[:1].isupper() or not dictionary.lookup(word):
-                candidates = index.candidates(word)
-                if candidates:
-                    found.append((shown, candidates))
-                    if len(found) == _MAX_NAMES:
-                        break
+            if script_of(word) == "latin":
+                shown = forms.get(word, word)
+                if not shown[:1].isupper() and dictionary.lookup(word):
+                    continue
+                candidates = NameIndex.of(lexical, "ar").candidates(word)
+            elif word in crossed:
+                heads = dictionary.reverse_lookup(word, self.settings.dictionary_senses)
+                if any(h in in_bridge for h in heads):
+                    continue
+                shown, candidates = word, NameIndex.of(lexical, "latin").candidates(word)
+            else:
+                continue
+            if candidates:
+                found.append((shown, candidates))
+                if len(found) == _MAX_NAMES:
+                    break
         return found
 
-    def _translations(self, question: str) -> dict[str, list[str]]:
+    def _translations(
+        self, question: str, vectors_of: VectorsOf | None = None, arabic: list[str] | None = None
+    ) -> dict[str, list[str]]:
         """The question's English words with their dictionary translations the archive
-        knows (empty without a dictionary)."""
+        knows (empty without a dictionary). With `vectors_of` (vectors by word), over English
+        sources (`_crossed_arabic`), also its Arabic words with the `dictionary_senses`
+        English words the reverse dictionary gives that are closest to them, among the
+        archive's words with a vector (the bridge's: embedding the others too cost ~2.5 ms a
+        question on XQuAD ar→en for no gain)."""
         dictionary = self._loaded_dictionary()
         if not len(dictionary):
             return {}
         lexical = self.store.lexical()
         words = [w for w in dict.fromkeys(light_tokens(question)) if content_word(w)]
-        return translate_words(dictionary, words, lexical.knows, self.settings.dictionary_senses)
+        senses = self.settings.dictionary_senses
+        found = translate_words(dictionary, words, lexical.knows, senses)
+        if vectors_of is not None:
+            arabic = self._crossed_arabic(question) if arabic is None else arabic
+            heads = {w: dictionary.reverse_lookup(w, senses) for w in arabic}
+            # No similarity floor: the dictionary vouches for them, the embedder only ranks
+            # (floors of 0 to 0.3 measured the same on XQuAD ar→en).
+            found.update(pick_closest(heads, vectors_of, 0.0, senses))
+        return found
 
     def translation(self, question: str, deadline: float | None = None) -> Translation | None:
         """The question translated for the BM25 query, when there is a translator and the
@@ -288,33 +329,18 @@ class Retriever:
         extra = list(expansion.extra)
         cfg = self.settings
         if crossed and cfg.feedback and expansion.words:
-            candidates = lexical.chunk_words(dense_ids[: cfg.feedback_passages])
-            found = feedback_terms(
-                self.store.bridge(),
-                expansion.words,
-                expansion.vectors,
-                candidates,
-                cfg.feedback_threshold,
-                cfg.feedback_terms,
-            )
+            passages = lexical.chunk_words(dense_ids[: cfg.feedback_passages])
+            limits = cfg.feedback_threshold, cfg.feedback_terms
+            ex = expansion
+            found = feedback_terms(self.store.bridge(), ex.words, ex.vectors, passages, *limits)
             # A word whose BM25 term the query already has would count twice and pull
             # towards passages that merely repeat the topic's commonest words.
-            have = set(analyze(" ".join([question, *extra])))
-            for word, _ in found:
-                terms = analyze(word)
-                if terms and not set(terms) <= have:
-                    extra.append(word)
-                    have.update(terms)
+            _add_new(extra, [word for word, _ in found], question)
         translated = self.translation(question, deadline)
         if translated is not None and translated.text:
             # The whole question in the archive's language: its words find the phrase the
             # bridge's word-by-word guesses miss. Words already in the query stay single.
-            have = set(analyze(" ".join([question, *extra])))
-            for word in words_in_script(translated.text, translated.language):
-                terms = analyze(word)
-                if terms and not set(terms) <= have:
-                    extra.append(word)
-                    have.update(terms)
+            _add_new(extra, words_in_script(translated.text, translated.language), question)
         lexical_query = " ".join([question, *extra])
         bm25 = lexical.search(lexical_query, n, lexical.mask(since, until, where.sources))
         bm25_ids = [i for i, _ in bm25]
@@ -369,6 +395,17 @@ class Retriever:
             if i in chunks
         ]
         return passages, translated
+
+
+def _add_new(extra: list[str], words: Iterable[str], question: str) -> None:
+    """Append to `extra` each word with a BM25 term the query (the question and `extra`)
+    lacks: BM25 counts a repeated query term twice."""
+    have = set(analyze(" ".join([question, *extra])))
+    for word in words:
+        terms = set(analyze(word))
+        if terms and not terms <= have:
+            extra.append(word)
+            have |= terms
 
 
 def source_ref(chunk: Chunk) -> SourceRef:
