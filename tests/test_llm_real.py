@@ -22,12 +22,11 @@ from conftest import CORPUS, make_settings
 from rag.answer.cite import facts_agree
 from rag.answer.extractive import Answer
 from rag.answer.llm import OpenAIChat
-from rag.evaluation.metrics import fact_present
+from rag.evaluation.metrics import answer_in_language, fact_present
 from rag.index.retrieve import Retriever
 from rag.index.store import Store
 from rag.index.translation import words_in_script
 from rag.pipeline import Pipeline, build_translator
-from rag.text import in_language
 
 pytestmark = pytest.mark.llm
 BASE_URL = os.environ.get("RAG_TEST_LLM_BASE_URL")
@@ -92,7 +91,7 @@ def _unverified(answer: Answer) -> bool:
 def test_english_questions_are_translated_for_the_search_and_arabic_ones_not(answers):
     for item, answer in answers.values():
         t = answer.translation
-        if item["lang"] == "ar":
+        if item["lang"] == "ar":  # the sample corpus has one English word: nothing to match
             assert t is None, item["id"]
             continue
         assert t is not None and t.error is None and t.language == "ar", (item["id"], t)
@@ -141,7 +140,10 @@ def test_answers_are_in_the_question_language(answers):
     for item, answer in answers.values():
         assert answer.language == item["lang"]
         if not answer.abstained:
-            assert in_language(answer.answer, item["lang"]), (item["id"], answer.answer)
+            # As the evaluation judges it: the sources' own words (Arabic quotes in an
+            # English answer that falls back to them) are not the answer's language.
+            ok = answer_in_language(answer.answer, answer.citations, item["lang"])
+            assert ok, (item["id"], answer.answer)
 
 
 def test_enough_answers_are_right_and_verified(answers):

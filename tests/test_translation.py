@@ -89,6 +89,13 @@ def test_a_question_in_the_archives_language_is_not_translated(crafts_store, emb
     assert translation is None and translator.asked == []
 
 
+def test_no_translation_into_a_script_the_archive_hardly_has(crafts_store, embedder) -> None:
+    translator = Scripted("What fair showed the zorblat?")
+    retriever = _retriever(crafts_store, embedder, translator)
+    _, translation = retriever.search_translated("ما مصير الزوربلات الغريبة والفلنكات المزركشة؟", k=3)
+    assert translation is None and translator.asked == []  # no English word to match
+
+
 def test_a_failed_translation_searches_on_and_says_why(crafts_store, embedder) -> None:
     plain = _retriever(crafts_store, embedder).search(QUESTION, k=3)
     failing = _retriever(crafts_store, embedder, Scripted(LLMError("the LLM endpoint is down")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
@@ -32,6 +32,7 @@ _EXPANSIONS = 256  # bridge expansions remembered per retriever
 # of 345 made-up names took 0.72 s to search on XQuAD's small archive (1,893 words to
 # embed), 0.27 s with this cap, as with no names at all.
 _MAX_NAMES = 8
+_MIN_SCRIPT_WORDS = 20  # archive words in a script below which no translation into it is asked
 __all__ = ["Retriever", "SearchFilters", "check_question", "rrf"]
 
 
@@ -88,6 +89,7 @@ class Retriever:
         self._expansions: OrderedDict[str, str] = OrderedDict()
         self._expanded_with: object = None
         self._dictionary: Dictionary | None = None  # loaded on the first question
+        self._scripts: tuple[object, Counter[str]] | None = None  # archive words per script
         self._lock = threading.Lock()
 
     def clear_caches(self) -> None:
@@ -276,7 +278,18 @@ class Retriever:
             return None
         question = check_question(question)
         language = target_language(question)
-        if language is None or self.store.lexical().known_share(question) >= 0.5:
+        lexical = self.store.lexical()
+        if language is None or lexical.known_share(question) >= 0.5:
+            return None
+        # An archive with (almost) no words in the target's script has nothing for the
+        # translation's words to match: an Arabic question with unknown names over the
+        # Arabic sample corpus (one English word) is not worth an LLM call.
+        with self._lock:
+            if self._scripts is None or self._scripts[0] is not lexical:
+                counts = Counter(script_of(w) for w in lexical.word_vocab.items)
+                self._scripts = (lexical, counts)
+            words = self._scripts[1]["ar" if language == "ar" else "latin"]
+        if words < _MIN_SCRIPT_WORDS:
             return None
         return self.translator(question, language, deadline)
 
