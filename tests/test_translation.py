@@ -92,7 +92,8 @@ def test_a_question_in_the_archives_language_is_not_translated(crafts_store, emb
 def test_no_translation_into_a_script_the_archive_hardly_has(crafts_store, embedder) -> None:
     translator = Scripted("What fair showed the zorblat?")
     retriever = _retriever(crafts_store, embedder, translator)
-    _, translation = retriever.search_translated("ما مصير الزوربلات الغريبة والفلنكات المزركشة؟", k=3)
+    unknown = "ما مصير الزوربلات الغريبة والفلنكات المزركشة؟"
+    _, translation = retriever.search_translated(unknown, k=3)
     assert translation is None and translator.asked == []  # no English word to match
 
 
