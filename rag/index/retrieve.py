@@ -32,7 +32,7 @@ _EXPANSIONS = 256  # bridge expansions remembered per retriever
 # of 345 made-up names took 0.72 s to search on XQuAD's small archive (1,893 words to
 # embed), 0.27 s with this cap, as with no names at all.
 _MAX_NAMES = 8
-_MIN_SCRIPT_WORDS = 20  # archive words in a script below which no translation into it is asked
+_MIN_SCRIPT_WORDS = 5  # archive words in a script below which no translation into it is asked
 __all__ = ["Retriever", "SearchFilters", "check_question", "rrf"]
 
 
