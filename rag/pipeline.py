@@ -15,7 +15,7 @@ from rag.answer.extractive import (
     looks_like_follow_up,
 )
 from rag.answer.generate import LLMAnswerer
-from rag.answer.llm import OpenAIChat, rewrite_question
+from rag.answer.llm import OpenAIChat, on_this_machine, rewrite_question
 from rag.answer.translate import LLMTranslator
 from rag.errors import ConfigError, LLMError
 from rag.index.embed import Embedder, build_embedder
@@ -31,18 +31,31 @@ if TYPE_CHECKING:
 
 def open_retriever(settings: Settings, chat: OpenAIChat | None = None) -> Retriever:
     """A retriever over the existing store the settings name; with `chat` (or an LLM in the
-    settings) and `retrieve.translate` 'auto', it has the LLM translate questions the
+    settings) and `retrieve.translate` asking for it, the LLM translates questions the
     archive's words do not cover."""
     embedder = build_embedder(settings.embed)
     store = Store.open(settings.store, embedder, create=False)
-    if chat is None and settings.llm.base_url and settings.retrieve.translate != "off":
+    if chat is None and translation_wanted(settings):
         chat = OpenAIChat(settings.llm)
     return Retriever(store, settings.retrieve, build_translator(settings, chat))
 
 
-def build_translator(settings: Settings, chat: OpenAIChat | None) -> CachedTranslator | None:
-    """The question translator `retrieve.translate` asks for (None without an LLM)."""
+def translation_wanted(settings: Settings) -> bool:
+    """Whether `retrieve.translate` asks for question translation with the configured LLM:
+    'on' with any, 'auto' with one served from another machine (a small model on this
+    machine's CPU translated slowly and roughly, docs/BENCHMARKS.md)."""
+    mode, url = settings.retrieve.translate, settings.llm.base_url
+    return bool(url) and (mode == "on" or (mode == "auto" and not on_this_machine(url)))
+
+
+def build_translator(
+    settings: Settings, chat: OpenAIChat | None, *, force: bool = False
+) -> CachedTranslator | None:
+    """The question translator `retrieve.translate` asks for (None without an LLM); `force`
+    (as `rag bench --translate` asks) turns 'auto' on for a model on this machine too."""
     if chat is None or settings.retrieve.translate == "off":
+        return None
+    if not force and not translation_wanted(settings):
         return None
     r = settings.retrieve
     translator = LLMTranslator(chat, settings.answer.prompts_dir)

@@ -236,13 +236,15 @@ class RetrieveSettings(_Section):
         0.5, ge=0, le=1, description="Minimum word similarity for a feedback word."
     )
     feedback_terms: int = Field(1, ge=1, le=10, description="Feedback words per question word.")
-    translate: Literal["auto", "off"] = Field(
+    translate: Literal["auto", "on", "off"] = Field(
         "auto",
         description="Translate a question the archive's words do not cover (English over an "
         "Arabic archive, or the reverse) with the configured LLM, and add the translation's "
-        "words to the BM25 query (rag/index/translation.py). 'auto': when an LLM is "
-        "configured (llm.base_url), so never on the offline default; 'off': never. One short "
-        "LLM call per new question (~2 s with the 1.5B test model on 2 cores).",
+        "words to the BM25 query (rag/index/translation.py). 'auto': when the LLM "
+        "(llm.base_url) is served from another machine, not when it runs on this one: with "
+        "the 1.5B test model on 2 cores a translation cost English questions ~2.6 s to first "
+        "token and raised no key facts (docs/BENCHMARKS.md); never on the offline default. "
+        "'on': with any configured LLM; 'off': never.",
     )
     translate_timeout: float = Field(
         10.0,

@@ -158,14 +158,18 @@ PY
 
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
-answers() { "$PYTHON" - "$URL" <<'PY'
+answers() { "$PYTHON" - "$URL" "${1:-2}" <<'PY'
 import sys, urllib.request
 try:
-    urllib.request.urlopen(sys.argv[1] + "/models", timeout=2).read()
+    urllib.request.urlopen(sys.argv[1] + "/models", timeout=float(sys.argv[2])).read()
 except OSError:
     sys.exit(1)
 PY
 }
+
+# Our server, up and answering. While it computes a prompt it answers nothing else (up to
+# ~30 s for a long one), so a running server gets a minute before it counts as hung.
+alive() { running && answers 60; }
 
 # One token of a real completion: a server can list its models and still die on the first
 # request (the AMX build above did), and a test run should stop here, not in 12 tests.
@@ -185,13 +189,16 @@ PY
 report() { echo "$URL"; echo "model=$ALIAS"; }
 
 start() {
-  if running && answers; then report; return 0; fi
+  if alive; then report; return 0; fi
   prepare_server
   prepare_model
   if answers; then say "port $PORT is taken by another server (set RAG_LLM_PORT)"; exit 1; fi
   say "starting on 127.0.0.1:$PORT ($NAME, $THREADS threads; log: $LOG)"
   # --interrupt_requests False: a second request waits for the first instead of cutting it
   # short (the server's default), so concurrent users each get a whole answer.
+  # No --cache: its RAM prompt cache keeps a copy of the logits with each saved state, which
+  # its capacity does not count: with 1 GiB set the server grew to 16.5 GB RSS in ~150
+  # questions (docs/BENCHMARKS.md).
   nohup "$VENV/bin/python" -m llama_cpp.server --model "$MODEL" --host 127.0.0.1 --port "$PORT" \
     --n_ctx 8192 --n_threads "$THREADS" --logits_all False --model_alias "$ALIAS" \
     --interrupt_requests False \
@@ -219,7 +226,7 @@ stop() {
 
 run_with() {
   local was_running=0 status=0 out
-  running && answers && was_running=1
+  alive && was_running=1
   out=$(start)
   [ "$was_running" = 1 ] || trap stop EXIT
   RAG_TEST_LLM_BASE_URL="$URL" RAG_TEST_LLM_MODEL="$ALIAS" RAG_TEST_LLM_REQUIRED=1 "$@" || status=$?
@@ -230,7 +237,7 @@ case "${1:-}" in
   start) start ;;
   run) shift; [ $# -gt 0 ] || { echo "usage: scripts/llm-server.sh run CMD..." >&2; exit 2; }; run_with "$@" ;;
   stop) stop ;;
-  status) if running && answers; then report; else exit 1; fi ;;
+  status) if alive; then report; else exit 1; fi ;;
   prepare) prepare_server; prepare_model ;;
   model) prepare_model; echo "$MODEL" ;;
   *) echo "usage: scripts/llm-server.sh start|stop|status|prepare|model|run CMD..." >&2; exit 2 ;;

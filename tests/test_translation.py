@@ -13,13 +13,14 @@ import pytest
 from conftest import make_settings
 from openai_server import Reply, ScriptedOpenAIServer
 
+from rag.answer.llm import OpenAIChat
 from rag.answer.prompts import render_messages
 from rag.errors import ConfigError, LLMError
 from rag.index.retrieve import Retriever
 from rag.index.store import Store
 from rag.index.translation import CachedTranslator, target_language, words_in_script
 from rag.ingest.run import ingest
-from rag.pipeline import Pipeline
+from rag.pipeline import Pipeline, build_translator, translation_wanted
 from rag.settings import PROJECT_ROOT
 
 PROMPTS = PROJECT_ROOT / "prompts"
@@ -168,6 +169,8 @@ def test_the_translation_prompt_is_turns_and_a_question_cannot_open_one(tmp_path
 
 
 def _pipeline(store: Path, server: ScriptedOpenAIServer, **retrieve) -> Pipeline:
+    # The scripted server is on this machine, where 'auto' does not translate.
+    retrieve.setdefault("translate", "on")
     settings = make_settings(
         store,
         llm={"base_url": server.base_url, "model": "test-model", "timeout": 30},
@@ -215,3 +218,30 @@ def test_the_pipeline_asks_the_configured_llm_to_translate(crafts_store) -> None
     assert answer.translation is not None and answer.translation.text == "أي معرض عرض السجاد؟"
     assert answer.sources[0].doc_id == "carpets.txt"
     assert off.translation is None and len(server.requests) == 1
+
+
+def test_auto_translates_with_a_hosted_llm_and_not_with_one_on_this_machine(
+    crafts_store, tmp_path
+) -> None:
+    def wanted(url: str | None, mode: str) -> bool:
+        llm = {"base_url": url, "model": "m"} if url else {}
+        return translation_wanted(
+            make_settings(tmp_path / "s", llm=llm, retrieve={"translate": mode})
+        )
+
+    assert wanted("https://api.example.com/v1", "auto")
+    assert not wanted("http://127.0.0.1:8765/v1", "auto")
+    assert not wanted("http://localhost:11434/v1", "auto")
+    assert wanted("http://127.0.0.1:8765/v1", "on")
+    assert not wanted("https://api.example.com/v1", "off")
+    assert not wanted(None, "on")
+    with ScriptedOpenAIServer() as server:
+        server.default = Reply.chat("أي معرض عرض السجاد؟")
+        answer = _pipeline(crafts_store, server, translate="auto").ask(
+            QUESTION, backend="extractive"
+        )
+        assert answer.translation is None and server.requests == []
+        # `rag bench --translate` asks for it explicitly.
+        settings = make_settings(tmp_path / "b", llm={"base_url": server.base_url, "model": "m"})
+        assert build_translator(settings, OpenAIChat(settings.llm)) is None
+        assert build_translator(settings, OpenAIChat(settings.llm), force=True) is not None

@@ -24,13 +24,18 @@ _END = object()
 _CUT = object()
 
 
+def on_this_machine(base_url: str | None) -> bool:
+    """Whether an endpoint is served from this machine (a loopback address)."""
+    host = urlparse(base_url or "").hostname or ""
+    return host in _LOCAL_HOSTS or host.startswith("127.")
+
+
 def default_deadline(settings: LLMSettings) -> float:
     """Seconds one question may take: as set, or by where the server is (a model on this
     machine is slower than a hosted API)."""
     if settings.deadline is not None:
         return settings.deadline
-    host = urlparse(settings.base_url or "").hostname or ""
-    return 90.0 if host in _LOCAL_HOSTS or host.startswith("127.") else 30.0
+    return 90.0 if on_this_machine(settings.base_url) else 30.0
 
 
 class OpenAIChat:

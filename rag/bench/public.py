@@ -233,7 +233,7 @@ def run_benchmark(
 
         if not settings.llm.base_url:
             raise InputError("--translate needs an LLM: set llm.base_url (RAG_LLM__BASE_URL)")
-        translator = build_translator(settings, OpenAIChat(settings.llm))
+        translator = build_translator(settings, OpenAIChat(settings.llm), force=True)
         if translator is None:
             raise InputError("--translate: retrieve.translate is 'off' in the settings")
 

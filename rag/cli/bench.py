@@ -50,7 +50,9 @@ TranslateOpt = Annotated[
     typer.Option(
         "--translate",
         help="Have the configured LLM translate cross-lingual questions for the keyword "
-        "search (retrieve.translate), as `rag ask` does with an LLM; needs RAG_LLM__BASE_URL.",
+        "search (retrieve.translate), as `rag ask` does with a hosted LLM (or with "
+        "retrieve.translate 'on'), here also with one on this machine; needs "
+        "RAG_LLM__BASE_URL.",
     ),
 ]
 BenchStoreOpt = Annotated[
