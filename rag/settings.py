@@ -242,7 +242,7 @@ class RetrieveSettings(_Section):
         "Arabic archive, or the reverse) with the configured LLM, and add the translation's "
         "words to the BM25 query (rag/index/translation.py). 'auto': when the LLM "
         "(llm.base_url) is served from another machine, not when it runs on this one: with "
-        "the 1.5B test model on 2 cores a translation cost English questions ~2.6 s to first "
+        "the 1.5B test model on 2 cores a translation cost English questions ~4 s to first "
         "token and raised no key facts (docs/BENCHMARKS.md); never on the offline default. "
         "'on': with any configured LLM; 'off': never.",
     )
