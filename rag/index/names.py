@@ -102,10 +102,18 @@ def pick_names(
     for _, candidates in names:
         name, found = vectors[row], vectors[row + 1 : row + 1 + len(candidates)]
         row += 1 + len(candidates)
-        sims = found @ name
-        order = np.argsort(-sims, kind="stable")[:per_name]
-        picked.extend(candidates[i] for i in order if sims[i] >= threshold)
+        picked.extend(_closest(name, found, candidates, threshold, per_name))
     return picked
+
+
+def _closest(
+    vector: np.ndarray, rows: np.ndarray, words: Sequence[str], threshold: float, k: int
+) -> list[str]:
+    """The `k` of `words` (with vectors `rows`) closest to `vector`, at least `threshold`
+    close, closest first (ties in the given order)."""
+    sims = rows @ vector
+    order = np.argsort(-sims, kind="stable")[:k]
+    return [words[i] for i in order if sims[i] >= threshold]
 
 
 def pick_closest(
@@ -127,9 +135,7 @@ def pick_closest(
         words = [w for w in words if w in row]
         if word not in row or not words:
             continue
-        sims = np.array([row[w] for w in words]) @ row[word]
-        order = np.argsort(-sims, kind="stable")[:per_word]
-        kept = [words[i] for i in order if sims[i] >= threshold]
+        kept = _closest(row[word], np.array([row[w] for w in words]), words, threshold, per_word)
         if kept:
             picked[word] = kept
     return picked
