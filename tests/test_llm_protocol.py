@@ -618,6 +618,64 @@ def test_a_yes_cited_from_a_denial_is_dropped(embedder):
         assert bool(verified.citations) is held, quote
 
 
+def test_a_claim_its_quote_negates_is_dropped(embedder):
+    """The 1.5B model answered "who is responsible for security on Iraq's border with Syria?"
+    with "General Pat Ryder is responsible for security on the border …", citing the sentence
+    that says US forces are *not* responsible for it: the negated stretch holds nearly every
+    word of the claim. The same sentence without the negation supports it; a claim that keeps
+    the negation is supported by it."""
+    from rag.answer.evidence import Sentence
+    from rag.answer.protocol import Claim
+    from rag.answer.verify import SupportCheck, verify_claims
+    from rag.types import Passage
+
+    question = "بحسب البنتاغون، من المسؤول عن حفظ الأمن على حدود العراق مع سوريا؟"
+    check = SupportCheck(question, embedder.embed, lambda q: q, same=0.5, cross=0.4, anchored=0.35)
+    asserted = "الجنرال بات رايدر هو المسؤول عن حفظ الأمن على حدود العراق مع سوريا"
+    kept = "القوات الأمريكية ليست مسؤولة عن حفظ الأمن على حدود العراق مع سوريا"
+    said = (
+        "قال الجنرال بات رايدر إن القوات الأمريكية {} بمسؤولية حفظ الأمن على حدود العراق مع سوريا"
+    )
+    for claim, quote, held in (
+        (asserted, said.format("ليست ضالعة"), False),
+        (asserted, said.format("ضالعة"), True),
+        (kept, said.format("ليست ضالعة"), True),
+    ):
+        passage = Passage(chunk_id="d:0", doc_id="d", text=quote, start=0, end=len(quote))
+        evidence = [Sentence(0, 0, len(quote), quote, 1.0)]
+        verified = verify_claims([Claim(claim, [1])], evidence, [passage], check)
+        assert bool(verified.citations) is held, (claim, quote)
+
+
+def test_what_a_negation_covers():
+    """A negated stretch runs to the next clause break, contrast or alternative; «لا يزال»
+    (still), «لا سيما», "no doubt", an exception («لم يبق إلا»: only) and a refusal deny
+    nothing."""
+    from rag.answer.polarity import denies, negated, negated_stretches
+
+    assert negated_stretches("القوات لن تنسحب من العراق بل ستبقى في قاعدتين") == [
+        " تنسحب من العراق"
+    ]
+    assert negated_stretches("US forces will not leave Iraq, but will stay at two bases") == [
+        " leave Iraq"
+    ]
+    assert not negated("القوات لا تزال في العراق، لا سيما في أربيل")
+    assert not negated("There is no doubt the troops stayed.")
+    assert negated("US troops are no longer in al-Qaim.")
+    assert negated_stretches("لم يبق في العراق إلا 900 جندي") == []
+    assert (
+        denies("ستبقى القوات في قاعدتين", "القوات لن تنسحب من العراق بل ستبقى في قاعدتين") is False
+    )
+    assert denies("ستنسحب القوات من العراق", "القوات لن تنسحب من العراق بل ستبقى في قاعدتين")
+    # A refusal's object holds facts that stand: "2,500" is the current figure here.
+    refused = (
+        "رفضت الإدارة تقديم تفاصيل حول عدد القوات التي ستبقى في العراق من بين نحو 2500 جندي "
+        "أو أن تقر بأن ذلك يمثل بداية انسحاب"
+    )
+    assert not denies("يبلغ عدد القوات في العراق نحو 2500 جندي", refused)
+    assert negated_stretches("لم يحدد عدد القوات أو موعد الانسحاب") == [" يحدد عدد القوات"]
+
+
 def test_a_plural_possessive_is_the_name_the_question_gave(embedder):
     """The 1.5B model wrote "According to Reuters' October 2025 report …" for a question
     that names Reuters: "Reuters'" was taken for a name the claim adds and looked for in the
@@ -634,6 +692,37 @@ def test_a_plural_possessive_is_the_name_the_question_gave(embedder):
     ]
     shown = with_original_names("Ryder's figure is 2,000.", ["وقال بات رايدر إن"], ["Ryder"])
     assert shown == "Ryder («رايدر»)'s figure is 2,000."
+
+
+def test_a_quoted_name_inside_a_sentence_is_checked(embedder):
+    """The 1.5B model answered "what will US forces in Baghdad focus on?" with "… combating
+    'Daesh' …, most of them in Kirkuk", cited from a sentence about two bases between Kirkuk
+    and Arbil: "Daesh" after an opening quote was read as a sentence's first word and never
+    looked for, so the made-up claim was shown. Quoted speech still opens a sentence."""
+    from rag.answer.verify import SupportCheck
+
+    question = "After the reduction, what will US forces in Baghdad focus on?"
+    check = SupportCheck(question, embedder.embed, lambda q: q, same=0.5, cross=0.4, anchored=0.35)
+    claim = (
+        "US forces in Baghdad will focus on combating the establishment of 'Daesh' within the "
+        "country, while focusing most of them in Kirkuk, which is linked to Arbil."
+    )
+    bases = (
+        "وسيتم الإبقاء على قاعدتين في العراق، أحدهما في بلدة التون كوبري، الرابطة بين كركوك وأربيل"
+    )
+    focus = (
+        "ولفت المسؤول الأميركي إلى أن القوات الأميركية في بغداد، ستركز على قضايا التعاون الأمني "
+        "الثنائي، وليس على القتال ضد “داعش"
+    )
+    assert "Daesh" in check.added_names(claim)
+    assert not check.holds(claim, [bases])
+    right = "US forces in Baghdad will focus on bilateral security cooperation, not on 'Daesh'."
+    assert check.holds(right, [focus])
+    assert check.added_names('The Pentagon said: "We will stay," and (Reuters) agreed.') == [
+        "Pentagon",
+        "Reuters",
+    ]
+    assert check.added_names('"We will stay," said Ryder. "Our troops remain."') == ["Ryder"]
 
 
 def test_a_name_copied_in_arabic_answers_a_who_question(embedder):
