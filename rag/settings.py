@@ -258,6 +258,22 @@ class RetrieveSettings(_Section):
         description="Seconds no translation is asked for after one failed, so that a down or "
         "hanging server costs one question a timeout rather than every question.",
     )
+    proximity_weight: float = Field(
+        3.0,
+        ge=0,
+        description="Weight of a third fused ranking: the first `proximity_depth` candidates "
+        "by how much of the query's BM25 terms (IDF-weighted) they hold within "
+        "`proximity_window` consecutive terms. 0 turns it off.",
+    )
+    proximity_depth: int = Field(
+        10, ge=1, le=1000, description="Fused candidates ranked again by term proximity."
+    )
+    proximity_window: int = Field(
+        60,
+        ge=2,
+        description="Terms in a proximity window (an Arabic word counts twice: its two stems; "
+        "60 is about two news sentences).",
+    )
     collapse_duplicates: float = Field(
         0.8,
         ge=0,

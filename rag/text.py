@@ -8,6 +8,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Literal
 
 import Stemmer
 import tiktoken
@@ -255,3 +256,61 @@ def in_language(text: str, lang: str) -> bool:
     english = sum(w in EN_STOPWORDS for w in words)
     other = sum(w in _OTHER_LATIN and w not in EN_STOPWORDS for w in words)
     return english >= other
+
+
+# What a question asks for: the answers' sentence scores and checks, and the retriever's
+# proximity windows (a "when" question's answer holds a figure) read it.
+QuestionType = Literal["date", "number", "person", "place", "other"]
+_TYPE_CUES: list[tuple[QuestionType, re.Pattern[str]]] = [
+    # "Which CNN correspondent said the real number of troops had reached 2,000?" asks for a
+    # person, whatever figure it mentions.
+    (
+        "person",
+        re.compile(
+            r"^\W*which\s+(?:[\w'’-]+\s+){0,3}?(?:official|minister|correspondent|reporter|"
+            r"journalist|commander|general|spokes(?:man|woman|person)|secretary|president|"
+            r"leader|envoy|ambassador|officer|analyst|chief|head)\b",
+            re.I,
+        ),
+    ),
+    # Distances first: "how close … when the US began …" asks for a figure, not a date.
+    (
+        "number",
+        re.compile(
+            r"\bhow (far|close|near)\b|(^|\s)(كم تبعد|كم يبعد|على أي مسافة|ما المسافة)(\s|$)", re.I
+        ),
+    ),
+    (
+        "date",
+        re.compile(
+            r"\b(when|what (date|year|month)|until when|how long|deadline)\b|"
+            r"(^|\s)(متى|حتى متى|في أي (عام|سنة|شهر|تاريخ)|موعد|تاريخ)(\s|$|؟)",
+            re.I,
+        ),
+    ),
+    (
+        "number",
+        re.compile(
+            r"\b(how (many|much)|number of|what (number|size|amount))\b|"
+            r"(^|\s)(كم|عدد|ما حجم)(\s|$)",
+            re.I,
+        ),
+    ),
+    ("person", re.compile(r"\b(who|whom|whose)\b|(^|\s)(من هو|من هي|من هم|من الذي|من)\s", re.I)),
+    (
+        "place",
+        re.compile(
+            r"\b(where|which (base|city|country|town|place))\b|"
+            r"(^|\s)(أين|اين|في أي (قاعدة|مدينة|بلد|مكان)|ما القاعدة)",
+            re.I,
+        ),
+    ),
+]
+
+
+def question_type(question: str) -> QuestionType:
+    """What kind of thing the question asks for."""
+    for kind, cue in _TYPE_CUES:
+        if cue.search(question):
+            return kind
+    return "other"

@@ -14,7 +14,6 @@ the vectorised score-matrix build below (~1 s) and a scan of chunk ids."""
 from __future__ import annotations
 
 import json
-import threading
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,9 +22,9 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from rag.index.bridge import content_word
 from rag.index.files import dir_problem, replace_dir
-from rag.text import analyze, bm25_terms, light_tokens
+from rag.index.terms import ChunkTerms, EncodedChunk, chunk_terms
+from rag.text import analyze, bm25_terms
 
 # k1 and b are baked into the stored scores, so they are part of the analyzer's name. 1.2 and
 # 0.5 instead of bm25s's 1.5 and 0.75 (less weight to repeats and to passage length): ARCD
@@ -34,78 +33,7 @@ _K1, _B = 1.2, 0.5
 # Bump when bm25_terms() changes: persisted indexes are rebuilt.
 ANALYZER = f"rag.text.bm25_terms/v2 k1={_K1} b={_B}"
 FORMAT = 3  # on-disk layout (3: with a manifest); older indexes are rebuilt once
-_EMPTY = "\u2205"  # the term of a chunk without any (bm25s needs every document non-empty)
 _ARRAYS = "rag_terms.npz"
-
-
-@dataclass(frozen=True)
-class ChunkTerms:
-    """What the index needs of one chunk: BM25 terms, bridge words and filter fields."""
-
-    terms: list[str]
-    words: list[str]
-    date_int: int
-    outlet: str
-    doc_id: str
-
-
-@dataclass(frozen=True)
-class EncodedChunk:
-    """ChunkTerms as ids of one index's vocabularies (compact enough to hold 10^5 of)."""
-
-    terms: np.ndarray
-    words: np.ndarray
-    date_int: int
-    outlet: str
-    doc_id: str
-
-
-class _TokenMemo:
-    """bm25_terms() and the bridge's word test, token by token, remembered.
-
-    bm25_terms(text) is the concatenation of bm25_terms(token) over light_tokens(text) (a light
-    token is its own only light token), and archives repeat a small vocabulary, so one
-    light_tokens pass plus dictionary lookups gives the same terms ~4x faster (1.2 → 0.3 ms
-    per passage); checked equal on the whole synthetic archive in tests/test_bench_scale.py."""
-
-    _LIMIT = 500_000  # distinct tokens remembered before starting afresh (~100 MB)
-
-    def __init__(self) -> None:
-        self._memo: dict[str, tuple[list[str], bool]] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, text: str) -> tuple[list[str], list[str]]:
-        """(BM25 terms, distinct bridge words) of `text`."""
-        memo = self._memo
-        terms: list[str] = []
-        words: set[str] = set()
-        for token in light_tokens(text):
-            hit = memo.get(token)
-            if hit is None:
-                hit = (bm25_terms(token), content_word(token))
-                with self._lock:
-                    if len(memo) >= self._LIMIT:
-                        memo.clear()
-                    memo[token] = hit
-            terms.extend(hit[0])
-            if hit[1]:
-                words.add(token)
-        return terms, sorted(words)
-
-
-_analyse = _TokenMemo()
-
-
-def chunk_terms(text: str, meta: dict) -> ChunkTerms:
-    """Analyse one chunk once, for BM25 and for the cross-lingual bridge's vocabulary."""
-    terms, words = _analyse(text)
-    return ChunkTerms(
-        terms=terms or [_EMPTY],
-        words=words,
-        date_int=int(meta.get("date_int", 0)),
-        outlet=str(meta.get("outlet", "")),
-        doc_id=str(meta.get("doc_id", "")),
-    )
 
 
 class _Vocab:
@@ -114,6 +42,9 @@ class _Vocab:
     def __init__(self, items: Iterable[str] = ()) -> None:
         self.items: list[str] = list(items)
         self._ids = {w: i for i, w in enumerate(self.items)}
+
+    def id_of(self, word: str) -> int | None:
+        return self._ids.get(word)
 
     def encode(self, words: Sequence[str]) -> np.ndarray:
         ids = self._ids
@@ -224,6 +155,7 @@ class LexicalIndex:
         self.term_vocab = term_vocab or _Vocab()
         self.word_vocab = word_vocab or _Vocab()
         self._position: dict[str, int] | None = None
+        self._figures: np.ndarray | None = None
 
     @classmethod
     def empty(cls, fingerprint: str = "") -> LexicalIndex:
@@ -310,6 +242,38 @@ class LexicalIndex:
                 docs[c] = self.doc_ids[r]
                 terms[c] = set(values[ptr[r] : ptr[r + 1]].tolist())
         return docs, terms
+
+    def term_weights(self, query: str) -> dict[int, float]:
+        """The IDF of each distinct BM25 term of `query` the archive holds, by term id (the
+        ids of `term_rows`)."""
+        if self._bm25 is None:
+            return {}
+        columns, counts = self._bm25.vocab_dict, self._bm25.scores["indptr"]
+        n = self._bm25.scores["num_docs"]
+        weights = {}
+        for term in dict.fromkeys(bm25_terms(query)):
+            term_id, column = self.term_vocab.id_of(term), columns.get(term)
+            if term_id is not None and column is not None:
+                df = int(counts[column + 1] - counts[column])
+                weights[term_id] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+        return weights
+
+    def figure_terms(self) -> np.ndarray:
+        """Ids of the archive's terms that are figures (digits: days, years, counts)."""
+        if self._figures is None:
+            items = self.term_vocab.items
+            self._figures = np.fromiter(
+                (i for i, term in enumerate(items) if term.isdigit()), dtype=np.int32
+            )
+        return self._figures
+
+    def term_rows(self, chunk_ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """Each given chunk's BM25 term ids in text order (the chunks the index holds)."""
+        self.has("")  # builds the position map
+        assert self._position is not None
+        ptr, values = self._terms.indptr, self._terms.values
+        rows = ((c, self._position.get(c)) for c in chunk_ids)
+        return {c: values[ptr[r] : ptr[r + 1]] for c, r in rows if r is not None}
 
     def known_share(self, query: str) -> float:
         """The share of the query's BM25 terms that occur in the archive (1.0 without terms):

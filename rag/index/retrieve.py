@@ -19,11 +19,12 @@ from rag.index.duplicates import collapse_duplicates
 from rag.index.feedback import feedback_terms
 from rag.index.fusion import adaptive_weights, rrf
 from rag.index.names import NameIndex, VectorsOf, pick_closest, pick_names
+from rag.index.proximity import with_proximity
 from rag.index.records import date_int, filters
 from rag.index.store import Store
 from rag.index.translation import CachedTranslator, Translation, target_language, words_in_script
 from rag.settings import RetrieveSettings
-from rag.text import analyze, detect_language, light_tokens
+from rag.text import analyze, detect_language, light_tokens, question_type
 from rag.types import Chunk, Passage, SourceRef
 
 MAX_QUESTION_CHARS = 4000
@@ -376,6 +377,9 @@ class Retriever:
             )
         fused = rrf([(dense_ids, dense_weight), (bm25_ids, bm25_weight)], cfg.rrf_k)
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)
+        if cfg.proximity_weight:
+            figure = question_type(question) in ("date", "number")
+            ranked = with_proximity(fused, ranked, lexical, lexical_query, cfg, asks_figure=figure)
         best, copies = ranked[:k], {}
         if cfg.collapse_duplicates:
             # Twice k candidates first; when copies take more places than that (a story
