@@ -65,10 +65,13 @@ def denies(claim: str, quote: str, terms: Callable[[str], set[str]] = content_wo
     العراق»).
     `terms` gives the claim's words in the quote's language (the claim's own content words,
     or with their cross-lingual bridge words for a claim in the other language)."""
-    if negated(claim):
+    stretches = negated_stretches(quote)
+    if not stretches or negated(claim):
         return False
+    # Only now the claim's words: across languages they cost a bridge expansion, and most
+    # quotes negate nothing.
     have = terms(claim)
-    for stretch in negated_stretches(quote):
+    for stretch in stretches:
         words = content_words(stretch)
         shared = len(words & have)
         if shared >= 2 and 2 * shared >= len(words):
