@@ -16,20 +16,11 @@ from rag.errors import InputError, RagError
 from rag.index.retrieve import SearchFilters
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from rag.ui.format import (
-    answer_html,
-    empty_sources_html,
-    error_html,
-    ingest_report_text,
-    llm_status_html,
-    safe_upload_name,
-    sources_html,
-    sources_panel_html,
-    streaming_html,
-    user_html,
-)
+from rag.ui.messages import answer_html, error_html, llm_status_html, streaming_html, user_html
+from rag.ui.sources import empty_sources_html, sources_html, sources_panel_html
 from rag.ui.style import HEADER
 from rag.ui.text import draft_differs
+from rag.ui.uploads import ingest_report_text, safe_upload_name
 
 EXAMPLES = [
     "When does the coalition mission end?",
