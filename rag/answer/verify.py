@@ -3,7 +3,6 @@ that support it; whatever fails is dropped and counted, never shown as supported
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,13 +17,18 @@ from rag.answer.cite import (
     make_citation,
     numbers,
 )
+from rag.answer.claim_names import NOT_NAMES, bare, skeletons
 from rag.answer.evidence import Sentence, question_type
 from rag.answer.polarity import denies
 from rag.answer.protocol import Claim
+from rag.answer.shown import with_markers, with_original_names
 from rag.ingest.dates import months_named
 from rag.text import content_words, detect_language, normalize_arabic
 from rag.transliterate import name_keys
 from rag.types import Passage
+
+# With the display helpers of rag/answer/shown.py, which callers and tests import from here.
+__all__ = ["SupportCheck", "Verified", "verify_claims", "with_markers", "with_original_names"]
 
 
 @dataclass
@@ -199,14 +203,14 @@ class SupportCheck:
         asked = self._question.casefold()
         names = []
         for m in _LATIN_NAME.finditer(claim):
-            word = _bare(m.group())
+            word = bare(m.group())
             # A sentence's first word is capitalised whatever it is, also after an opening
             # quote or bracket; one mid-sentence is a name ("combating 'Daesh'"): the 1.5B
             # model's claim about Daesh passed, cited from a sentence naming only Kirkuk.
             before = claim[: m.start()].rstrip().rstrip(_OPENING).rstrip()
             if not before or before[-1] in ".!?:;":
                 continue
-            if word.casefold() in asked or word.casefold() in _NOT_NAMES:
+            if word.casefold() in asked or word.casefold() in NOT_NAMES:
                 continue
             if name_keys(word):
                 names.append(word)
@@ -218,21 +222,9 @@ class SupportCheck:
             return True
         if content_words(self._expand(word)) - content_words(word) & content_words(quote):
             return True
-        return bool(name_keys(word) & _skeletons(quote))
+        return bool(name_keys(word) & skeletons(quote))
 
 
-# Capitalised words of English claims that are not names to look for in the sources.
-_NOT_NAMES = frozenset(
-    "the a an and but he she it they his her its their this that these those there in on at by "
-    "i we you me him them our your my "
-    "for of to from with as after before during since until according however meanwhile "
-    "january february march april may june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday us u.s. uk un usa "
-    "mr mrs ms dr gen general lt col maj sgt adm president prime minister secretary deputy "
-    "spokesman spokeswoman spokesperson press official officials commander chief head leader "
-    "defense defence department ministry state states united government administration army "
-    "forces force military coalition operation joint task".split()
-)
 _RELATIVE_DATE = re.compile(
     r"\b(next|last|this|coming|previous)\s+(year|month|week|summer|winter|spring|autumn|fall)\b"
     r"|\b(today|yesterday|tomorrow)\b"
@@ -270,20 +262,6 @@ _DENIES = re.compile(
 _ARABIC_WORD = re.compile("[\u0621-\u064a]{2,}")
 _OPENING = "\"'“‘«("  # marks that may open a quoted sentence
 _LATIN_NAME = re.compile(r"\b[A-Z][A-Za-z’'-]+")
-_POSSESSIVE = re.compile(r"['’]s?$")
-
-
-def _bare(word: str) -> str:
-    """A name without its possessive: "Trump's" → "Trump", "Reuters'" → "Reuters"."""
-    return _POSSESSIVE.sub("", word)
-
-
-@functools.lru_cache(maxsize=512)
-def _skeletons(quote: str) -> frozenset[str]:
-    """Name skeletons of a quote's words (rag/transliterate.py). Remembered: one claim asks
-    it of the same quotes once per name and again for every sentence it may be re-attached
-    to (~0.4 ms for a two-line quote)."""
-    return frozenset(k for w in re.findall(r"[^\W\d_]+", quote) for k in name_keys(w))
 
 
 def _words(text: str) -> list[str]:
@@ -405,42 +383,3 @@ def _lead(sentence: Sentence, passages: Sequence[Passage], texts: Mapping[str, s
     """The document's text just before a sentence (the topic words' context)."""
     original = (texts or {}).get(passages[sentence.passage].doc_id, "")
     return original[max(0, sentence.start - _LEAD_CHARS) : sentence.start]
-
-
-_NAME_PHRASE = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|al-\w+|bin|ibn))*")
-
-
-def with_original_names(claim: str, quotes: Sequence[str], added: Sequence[str]) -> str:
-    """A transliterated name followed by the source's own spelling: "Pat Ryder («بات رايدر»)".
-    A reader can check a name across scripts only with both, and transliterations vary."""
-    if not added:
-        return claim
-    out, last = [], 0
-    for m in _NAME_PHRASE.finditer(claim):
-        words = [w for w in m.group().split() if w.casefold() not in _NOT_NAMES]
-        if not any(_bare(w) in added for w in words):
-            continue
-        original = _find_name(words, quotes)
-        if original:
-            end = m.end() - (len(m.group()) - len(_bare(m.group())))
-            out += [claim[last:end], f" («{original}»)"]
-            last = end
-    return "".join(out) + claim[last:] if out else claim
-
-
-def _find_name(words: Sequence[str], quotes: Sequence[str]) -> str | None:
-    """The run of Arabic words in a quote whose name skeletons are those of `words`."""
-    wanted = [name_keys(_bare(w)) for w in words]
-    for quote in quotes:
-        tokens = list(re.finditer(r"[^\W\d_]+", quote))
-        for i in range(len(tokens) - len(wanted) + 1):
-            run = tokens[i : i + len(wanted)]
-            if all(k & _skeletons(t.group()) for k, t in zip(wanted, run, strict=True)):
-                return quote[run[0].start() : run[-1].end()]
-    return None
-
-
-def with_markers(claim: str, markers: Sequence[int]) -> str:
-    """Put markers before the sentence's final punctuation: "… 2025 [1]."."""
-    body, punct = re.match(r"(.*?)([.!?؟؛…]*)$", claim.strip(), re.S).groups()
-    return body.rstrip() + "".join(f" [{m}]" for m in markers) + (punct or ".")

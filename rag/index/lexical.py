@@ -16,13 +16,13 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
 from rag.index.files import dir_problem, replace_dir
+from rag.index.ragged import Ragged
 from rag.index.terms import ChunkTerms, EncodedChunk, chunk_terms
 from rag.text import analyze, bm25_terms
 
@@ -58,41 +58,7 @@ class _Vocab:
         return out
 
 
-@dataclass
-class _Ragged:
-    """One int32 row per chunk, stored flat (indptr/values) to stay compact at 10^5 rows."""
-
-    indptr: np.ndarray
-    values: np.ndarray
-
-    @classmethod
-    def from_rows(cls, rows: Sequence[np.ndarray]) -> _Ragged:
-        lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        values = np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32)
-        return cls(indptr, values)
-
-    def lengths(self) -> np.ndarray:
-        return np.diff(self.indptr)
-
-    def row_of_value(self) -> np.ndarray:
-        return np.repeat(np.arange(len(self.indptr) - 1), self.lengths())
-
-    def take(self, keep: np.ndarray) -> _Ragged:
-        """The rows where `keep` is true, in order."""
-        lengths = self.lengths()[keep]
-        indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        values = self.values[np.repeat(keep, self.lengths())]
-        return _Ragged(indptr, values)
-
-    def extend(self, other: _Ragged) -> _Ragged:
-        indptr = np.concatenate([self.indptr, other.indptr[1:] + self.indptr[-1]])
-        return _Ragged(indptr, np.concatenate([self.values, other.values]))
-
-
-def _bm25_from_rows(rows: _Ragged, vocab: list[str]) -> bm25s.BM25 | None:
+def _bm25_from_rows(rows: Ragged, vocab: list[str]) -> bm25s.BM25 | None:
     """A bm25s index with the scores bm25s.index() computes (method 'lucene'), built with
     whole-array numpy instead of its per-document Python loop (7 s → ~1 s at 10^5 chunks)."""
     n_docs = len(rows.indptr) - 1
@@ -139,8 +105,8 @@ class LexicalIndex:
         bm25: bm25s.BM25 | None,
         fingerprint: str,
         *,
-        terms: _Ragged | None = None,
-        words: _Ragged | None = None,
+        terms: Ragged | None = None,
+        words: Ragged | None = None,
         term_vocab: _Vocab | None = None,
         word_vocab: _Vocab | None = None,
     ) -> None:
@@ -150,8 +116,8 @@ class LexicalIndex:
         self.doc_ids = doc_ids
         self._bm25 = bm25
         self.fingerprint = fingerprint
-        self._terms = terms or _Ragged.from_rows([])
-        self._words = words or _Ragged.from_rows([])
+        self._terms = terms or Ragged.from_rows([])
+        self._words = words or Ragged.from_rows([])
         self.term_vocab = term_vocab or _Vocab()
         self.word_vocab = word_vocab or _Vocab()
         self._position: dict[str, int] | None = None
@@ -198,8 +164,8 @@ class LexicalIndex:
         wanted = set(ids)
         keep = np.fromiter((i in wanted for i in self.ids), dtype=bool, count=len(self.ids))
         added = [i for i in ids if not self.has(i)]
-        terms = self._terms.take(keep).extend(_Ragged.from_rows([new[i].terms for i in added]))
-        words = self._words.take(keep).extend(_Ragged.from_rows([new[i].words for i in added]))
+        terms = self._terms.take(keep).extend(Ragged.from_rows([new[i].terms for i in added]))
+        words = self._words.take(keep).extend(Ragged.from_rows([new[i].words for i in added]))
         kept = [i for i, k in zip(self.ids, keep, strict=True) if k]
         kept_at = np.flatnonzero(keep)
         return LexicalIndex(
@@ -344,8 +310,8 @@ class LexicalIndex:
             if fingerprint is not None and meta.get("fingerprint") != fingerprint:
                 return None
             with np.load(directory / _ARRAYS) as arrays:
-                terms = _Ragged(arrays["terms_indptr"], arrays["terms"])
-                words = _Ragged(arrays["words_indptr"], arrays["words"])
+                terms = Ragged(arrays["terms_indptr"], arrays["terms"])
+                words = Ragged(arrays["words_indptr"], arrays["words"])
                 date_int = arrays["date_int"]
             bm25 = bm25s.BM25.load(str(directory), mmap=False) if meta["ids"] else None
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):

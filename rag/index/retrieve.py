@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
 
@@ -20,14 +17,14 @@ from rag.index.feedback import feedback_terms
 from rag.index.fusion import adaptive_weights, rrf
 from rag.index.names import NameIndex, VectorsOf, pick_closest, pick_names
 from rag.index.proximity import with_proximity
-from rag.index.records import date_int, filters
+from rag.index.query import Expansion, SearchFilters, add_new, check_question
+from rag.index.records import filters
 from rag.index.store import Store
 from rag.index.translation import CachedTranslator, Translation, target_language, words_in_script
 from rag.settings import RetrieveSettings
-from rag.text import analyze, detect_language, light_tokens, question_type
+from rag.text import detect_language, light_tokens, question_type
 from rag.types import Chunk, Passage, SourceRef
 
-MAX_QUESTION_CHARS = 4000
 _EXPANSIONS = 256  # bridge expansions remembered per retriever
 # Names looked up per question: each brings up to 32 words to embed with it. A pasted list
 # of 345 made-up names took 0.72 s to search on XQuAD's small archive (1,893 words to
@@ -35,42 +32,6 @@ _EXPANSIONS = 256  # bridge expansions remembered per retriever
 _MAX_NAMES = 8
 _MIN_SCRIPT_WORDS = 5  # archive words in a script below which no translation into it is asked
 __all__ = ["Retriever", "SearchFilters", "check_question", "rrf"]
-
-
-@dataclass(frozen=True)
-class _Expansion:
-    """A question's bridge words, their vectors and the archive words they expand to."""
-
-    words: list[str]
-    vectors: np.ndarray
-    extra: list[str]
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    """Restrict retrieval to a publication-date range and to named outlets or doc ids."""
-
-    since: dt.date | None = None
-    until: dt.date | None = None
-    sources: tuple[str, ...] = field(default_factory=tuple)
-
-    def bounds(self) -> tuple[int | None, int | None]:
-        since = date_int(self.since.isoformat()) if self.since else None
-        until = date_int(self.until.isoformat()) if self.until else None
-        return since, until
-
-
-def check_question(question: str) -> str:
-    """The question stripped, or InputError when it is empty or absurdly long."""
-    question = " ".join(question.split())
-    if not question:
-        raise InputError("the question is empty")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise InputError(
-            f"the question is too long ({len(question)} characters; the limit is "
-            f"{MAX_QUESTION_CHARS})"
-        )
-    return question
 
 
 class Retriever:
@@ -104,12 +65,12 @@ class Retriever:
 
     def _expanded(
         self, question: str, embed_too: str | None
-    ) -> tuple[np.ndarray | None, _Expansion]:
+    ) -> tuple[np.ndarray | None, Expansion]:
         """(vector of `embed_too`, bridge expansion of `question`). The question's bridge
         words are embedded in the same call as `embed_too`: one embedder call instead of two
         saved ~4 ms per search."""
         texts = [embed_too] if embed_too is not None else []
-        none = _Expansion([], np.zeros((0, 1), np.float32), [])
+        none = Expansion([], np.zeros((0, 1), np.float32), [])
         if not self.settings.bridge:
             return (self.store.embedder.embed(texts)[0] if texts else None), none
         bridge = self.store.bridge()
@@ -162,8 +123,8 @@ class Retriever:
             found = pick_closest(sounds, vectors_of, cfg.names_threshold, cfg.names_terms)
             translated += [w for ws in found.values() for w in ws]
         if translated:
-            _add_new(extra, translated, question)
-        expansion = _Expansion(words, word_vectors, extra)
+            add_new(extra, translated, question)
+        expansion = Expansion(words, word_vectors, extra)
         with self._lock:
             self._expansions[question] = expansion
             while len(self._expansions) > _EXPANSIONS:
@@ -349,12 +310,12 @@ class Retriever:
             found = feedback_terms(self.store.bridge(), ex.words, ex.vectors, passages, *limits)
             # A word whose BM25 term the query already has would count twice and pull
             # towards passages that merely repeat the topic's commonest words.
-            _add_new(extra, [word for word, _ in found], question)
+            add_new(extra, [word for word, _ in found], question)
         translated = self.translation(question, deadline)
         if translated is not None and translated.text:
             # The whole question in the archive's language: its words find the phrase the
             # bridge's word-by-word guesses miss. Words already in the query stay single.
-            _add_new(extra, words_in_script(translated.text, translated.language), question)
+            add_new(extra, words_in_script(translated.text, translated.language), question)
         lexical_query = " ".join([question, *extra])
         bm25 = lexical.search(lexical_query, n, lexical.mask(since, until, where.sources))
         bm25_ids = [i for i, _ in bm25]
@@ -412,17 +373,6 @@ class Retriever:
             if i in chunks
         ]
         return passages, translated
-
-
-def _add_new(extra: list[str], words: Iterable[str], question: str) -> None:
-    """Append to `extra` each word with a BM25 term the query (the question and `extra`)
-    lacks: BM25 counts a repeated query term twice."""
-    have = set(analyze(" ".join([question, *extra])))
-    for word in words:
-        terms = set(analyze(word))
-        if terms and not terms <= have:
-            extra.append(word)
-            have |= terms
 
 
 def source_ref(chunk: Chunk) -> SourceRef:
