@@ -1,4 +1,4 @@
-"""Tests for rag.ingest.dates: finding dates in Arabic/English news text and parsing user dates."""
+"""Tests for rag.dates: finding dates in Arabic/English news text and parsing user dates."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.ingest.dates import (
+from rag.dates import (
     FoundDate,
     dateline_end,
     find_dates,

@@ -9,7 +9,7 @@ import pytest
 from conftest import make_settings
 
 from rag.index.bridge import surface_forms
-from rag.index.feedback import feedback_terms
+from rag.index.feedback import feedback_terms, without_variants
 from rag.index.fusion import adaptive_weights, agreement, rrf
 from rag.index.retrieve import Retriever
 from rag.index.store import Store
@@ -55,7 +55,10 @@ def test_feedback_adds_arabic_words_of_the_top_dense_hits(store: Store) -> None:
 
 def test_feedback_words_reach_the_bm25_query(store: Store) -> None:
     settings = make_settings(store.root)
-    case = {"bridge_keep_case": True}
+    # Five passages and every word kept: with the defaults (two passages, variants of the
+    # query's words left out) this question's feedback words are all in its query already.
+    case = {"bridge_keep_case": True, "feedback_passages": 5, "feedback_threshold": 0.5}
+    case["feedback_variant"] = 1.0
     on = Retriever(store, settings.retrieve.model_copy(update={**case, "feedback": True}))
     off = Retriever(store, settings.retrieve.model_copy(update={**case, "feedback": False}))
     assert store.lexical().known_share(QUESTION) < 0.5
@@ -64,6 +67,17 @@ def test_feedback_words_reach_the_bm25_query(store: Store) -> None:
     gold = "001_61bb7769a5e0bcb8.txt"
     assert any(p.doc_id == gold for p in with_fb), [p.doc_id for p in with_fb]
     assert [p.bm25_score for p in with_fb] != [p.bm25_score for p in without]
+
+
+def test_feedback_leaves_out_variants_of_words_the_query_has(store: Store) -> None:
+    """«المسؤول» beside «المسؤولين» (cosine ~0.89 here) is the same word again: at 100k
+    passages such words pulled English questions off their articles."""
+    bridge = store.bridge()
+    found = [("المسؤول", 0.67), ("سوريا", 0.95)]
+    assert without_variants(bridge, found, ["المسؤولين"], 0.75) == [("سوريا", 0.95)]
+    assert without_variants(bridge, found, ["المسؤولين"], 1.0) == found
+    assert without_variants(bridge, found, [], 0.75) == found
+    assert without_variants(bridge, found, ["notaword"], 0.75) == found
 
 
 def test_adaptive_fusion_prefers_the_list_that_agrees() -> None:

@@ -21,6 +21,7 @@ RANKS = {
     "rag.text": 0,
     "rag.transliterate": 0,
     "rag.types": 0,
+    "rag.dates": 0,
     "rag.index": 1,
     "rag.ingest": 2,
     "rag.answer": 3,

@@ -8,7 +8,7 @@ import unicodedata
 
 from pydantic import BaseModel, Field
 
-from rag.ingest.dates import months_named
+from rag.dates import months_named
 from rag.text import content_words, normalize_arabic
 from rag.types import Passage
 

@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 
 from rag.answer.cite import Citation, make_citation, numbers
 from rag.answer.evidence import SentenceIndex, question_type, score_sentences
+from rag.dates import months_named
 from rag.index.translation import Translation
-from rag.ingest.dates import months_named
 from rag.settings import Settings
 from rag.text import content_words, detect_language, jaccard, normalize_arabic
 from rag.types import Passage

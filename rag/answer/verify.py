@@ -22,7 +22,7 @@ from rag.answer.evidence import Sentence, question_type
 from rag.answer.polarity import denies
 from rag.answer.protocol import Claim
 from rag.answer.shown import with_markers, with_original_names
-from rag.ingest.dates import months_named
+from rag.dates import months_named
 from rag.text import content_words, detect_language, normalize_arabic
 from rag.transliterate import name_keys
 from rag.types import Passage

@@ -62,7 +62,7 @@ def print_notices(store: Any) -> None:
 def date_option(value: str | None, option: str) -> Any:
     if value is None:
         return None
-    from rag.ingest.dates import parse_date
+    from rag.dates import parse_date
 
     parsed = parse_date(value)
     if parsed is None:

@@ -233,6 +233,14 @@ class LexicalIndex:
             )
         return self._figures
 
+    def dates_of(self, chunk_ids: Iterable[str]) -> dict[str, int]:
+        """Each given chunk's document date as YYYYMMDD (0: undated), for those the index
+        holds."""
+        self.has("")  # builds the position map
+        assert self._position is not None
+        rows = ((c, self._position.get(c)) for c in chunk_ids)
+        return {c: int(self.date_int[r]) for c, r in rows if r is not None}
+
     def term_rows(self, chunk_ids: Iterable[str]) -> dict[str, np.ndarray]:
         """Each given chunk's BM25 term ids in text order (the chunks the index holds)."""
         self.has("")  # builds the position map

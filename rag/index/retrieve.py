@@ -11,9 +11,10 @@ import numpy as np
 
 from rag.errors import InputError, StoreError
 from rag.index.bridge import TermBridge, content_word, script_of, surface_forms
+from rag.index.dated import with_dates
 from rag.index.dictionary import Dictionary, find_dictionary, translate_words
 from rag.index.duplicates import collapse_duplicates
-from rag.index.feedback import feedback_terms
+from rag.index.feedback import feedback_terms, without_variants
 from rag.index.fusion import adaptive_weights, rrf
 from rag.index.names import NameIndex, VectorsOf, pick_closest, pick_names
 from rag.index.proximity import with_proximity
@@ -307,7 +308,9 @@ class Retriever:
             passages = lexical.chunk_words(dense_ids[: cfg.feedback_passages])
             limits = cfg.feedback_threshold, cfg.feedback_terms
             ex = expansion
-            found = feedback_terms(self.store.bridge(), ex.words, ex.vectors, passages, *limits)
+            bridge = self.store.bridge()
+            found = feedback_terms(bridge, ex.words, ex.vectors, passages, *limits)
+            found = without_variants(bridge, found, extra, cfg.feedback_variant)
             # A word whose BM25 term the query already has would count twice and pull
             # towards passages that merely repeat the topic's commonest words.
             add_new(extra, [word for word, _ in found], question)
@@ -338,6 +341,8 @@ class Retriever:
             )
         fused = rrf([(dense_ids, dense_weight), (bm25_ids, bm25_weight)], cfg.rrf_k)
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)
+        if cfg.date_weight:
+            ranked = with_dates(fused, ranked, lexical, question, cfg)
         if cfg.proximity_weight:
             figure = question_type(question) in ("date", "number")
             ranked = with_proximity(fused, ranked, lexical, lexical_query, cfg, asks_figure=figure)

@@ -4,7 +4,7 @@ Turns each file into its documents (`sources`: one per page or text file, one pe
 web archive `warc`, feed `feeds` or dataset dump `dumps`), reads saved pages with what they
 state about themselves (`html`, `meta`), reads and decodes files (`read`), drops web-scrape
 clutter while keeping an exact map to the original offsets (`clean`, `boilerplate`,
-`offset_map`), finds dates (`dates`), cuts whole-sentence chunks within a token budget
+`offset_map`), finds dates (`rag.dates`), cuts whole-sentence chunks within a token budget
 (`chunk`) and brings a store in line with a folder (`run`). It writes through `rag.index`
 and knows nothing about answering, the UI, the CLI, evaluation or benchmarks."""
 
@@ -17,7 +17,7 @@ _EXPORTS = {
     "clean": "rag.ingest.clean",
     "CleanDoc": "rag.ingest.clean",
     "chunk_document": "rag.ingest.chunk",
-    "parse_date": "rag.ingest.dates",
+    "parse_date": "rag.dates",
     "decode": "rag.ingest.read",
     "DocMeta": "rag.ingest.meta",
     "Source": "rag.ingest.sources",

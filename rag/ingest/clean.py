@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from rag.dates import FoundDate, dateline_end, find_dates, is_dateline
 from rag.ingest.boilerplate import (
     BULLET,
     BY,
@@ -37,7 +38,6 @@ from rag.ingest.boilerplate import (
     WHOLE_RE,
     fold_line,
 )
-from rag.ingest.dates import FoundDate, dateline_end, find_dates, is_dateline
 from rag.ingest.offset_map import Line, Unit, split_lines
 
 __all__ = ["CleanDoc", "Section", "clean"]

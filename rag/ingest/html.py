@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.ingest.dates import find_dates
+from rag.dates import find_dates
 from rag.ingest.items import Loaded
 from rag.ingest.meta import DocMeta, iso_date, one_line
 from rag.ingest.read import SkipFile, decode, html_to_text

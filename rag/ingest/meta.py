@@ -12,8 +12,8 @@ import email.utils
 import re
 from dataclasses import dataclass
 
+from rag.dates import parse_date_precision
 from rag.ingest.clean import CleanDoc
-from rag.ingest.dates import parse_date_precision
 
 __all__ = ["DocMeta", "apply_meta", "iso_date", "one_line"]
 
@@ -56,7 +56,7 @@ _EPOCH = re.compile(r"\d{9,13}(?:\.\d+)?")
 def iso_date(value: object) -> str:
     """A stated date as 'YYYY-MM-DD', '' when it cannot be read. Takes ISO 8601 with or
     without time and zone ('2024-01-05T10:04:00Z'), RFC 822 as feeds write it ('Fri, 05 Jan
-    2024 10:04:00 GMT'), Unix timestamps, and the Arabic and English forms `rag.ingest.dates`
+    2024 10:04:00 GMT'), Unix timestamps, and the Arabic and English forms `rag.dates`
     reads ('5 يناير 2024'). The calendar day is the one written: no time zone conversion."""
     if value is None or isinstance(value, bool):
         return ""
@@ -83,7 +83,7 @@ def iso_date(value: object) -> str:
 
 
 def _checked(iso: str) -> str:
-    # Years outside this range are ids or errors, not news dates (as in rag.ingest.dates).
+    # Years outside this range are ids or errors, not news dates (as in rag.dates).
     return iso if "1000" <= iso[:4] <= "2999" else ""
 
 

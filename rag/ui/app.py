@@ -32,7 +32,7 @@ EXAMPLES = [
 
 
 def _parse_date(value: str | None, label: str) -> Any:
-    from rag.ingest.dates import parse_date
+    from rag.dates import parse_date
 
     if not value or not value.strip():
         return None
