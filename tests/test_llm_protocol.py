@@ -694,6 +694,22 @@ def test_a_plural_possessive_is_the_name_the_question_gave(embedder):
     assert shown == "Ryder («رايدر»)'s figure is 2,000."
 
 
+def test_the_sources_spelling_is_shown_without_what_is_glued_to_it() -> None:
+    """The real 1.5B model's answers showed "Iraq («والعراق»)" ("and Iraq") and
+    "'Daesh («داعش»)'" (inside the quote marks)."""
+    from rag.answer.verify import with_original_names
+
+    shown = with_original_names("The mission began in Iraq 24 km away.", ["والعراق قبل"], ["Iraq"])
+    assert shown == "The mission began in Iraq («العراق») 24 km away."
+    assert with_original_names("In Erbil.", ["وأربيل عاصمة"], ["Erbil"]) == "In Erbil («أربيل»)."
+    # «وا» and «وليد» begin names: Washington, Walid.
+    names = ["Walid", "Washington"]
+    shown = with_original_names("Walid went to Washington.", ["وليد إلى واشنطن"], names)
+    assert shown == "Walid («وليد») went to Washington («واشنطن»)."
+    shown = with_original_names("against 'Daesh' inside", ["فلول داعش"], ["Daesh"])
+    assert shown == "against 'Daesh' («داعش») inside"
+
+
 def test_a_quoted_name_inside_a_sentence_is_checked(embedder):
     """The 1.5B model answered "what will US forces in Baghdad focus on?" with "… combating
     'Daesh' …, most of them in Kirkuk", cited from a sentence about two bases between Kirkuk

@@ -12,6 +12,8 @@ from rag.answer.claim_names import NOT_NAMES, bare, skeletons
 from rag.transliterate import name_keys
 
 _NAME_PHRASE = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|al-\w+|bin|ibn))*")
+_OPENING = "\"'‘“«("
+_CLOSING = re.compile("[\"'’”»)]")
 
 
 def with_original_names(claim: str, quotes: Sequence[str], added: Sequence[str]) -> str:
@@ -27,6 +29,10 @@ def with_original_names(claim: str, quotes: Sequence[str], added: Sequence[str])
         original = _find_name(words, quotes)
         if original:
             end = m.end() - (len(m.group()) - len(bare(m.group())))
+            # A quoted name gets the spelling after its closing mark: "'Daesh' («داعش»)".
+            closing = _CLOSING.match(claim, end)
+            if closing and m.start() and claim[m.start() - 1] in _OPENING:
+                end = closing.end()
             out += [claim[last:end], f" («{original}»)"]
             last = end
     return "".join(out) + claim[last:] if out else claim
@@ -40,8 +46,19 @@ def _find_name(words: Sequence[str], quotes: Sequence[str]) -> str | None:
         for i in range(len(tokens) - len(wanted) + 1):
             run = tokens[i : i + len(wanted)]
             if all(k & skeletons(t.group()) for k, t in zip(wanted, run, strict=True)):
-                return quote[run[0].start() : run[-1].end()]
+                # «والعراق» is "and Iraq": the name is shown without the word it is glued to.
+                glued = _GLUED.match(run[0].group())
+                rest = run[0].group()[glued.end() :] if glued else ""
+                start = run[0].start() + (len(glued.group()) if rest else 0)
+                if rest and not wanted[0] & skeletons(rest):
+                    start = run[0].start()
+                return quote[start : run[-1].end()]
     return None
+
+
+# A conjunction or preposition written onto the next word: before the article («والعراق»,
+# «بالبصرة») or a hamza («وأربيل»). Not before a bare alif: «واشنطن» is Washington.
+_GLUED = re.compile("^(?:[وفبك](?=ال)|و(?=[أإآ]))")
 
 
 def with_markers(claim: str, markers: Sequence[int]) -> str:
