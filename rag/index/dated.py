@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rag.dates import find_dates
+from rag.index.fusion import fuse_in
 
 if TYPE_CHECKING:
     from rag.index.lexical import LexicalIndex
@@ -55,9 +56,7 @@ def with_dates(
     inside = [c for c in head if any(a <= dates.get(c, 0) <= b for a, b in periods)]
     if not inside or len(inside) == len(head):
         return list(ranked)
-    for rank, chunk_id in enumerate(inside):
-        fused[chunk_id] += settings.date_weight / (settings.rrf_k + rank + 1)
-    return sorted(fused, key=fused.__getitem__, reverse=True)
+    return fuse_in(fused, inside, settings.date_weight, settings.rrf_k)
 
 
 def _day_int(day: dt.date) -> int:

@@ -24,6 +24,15 @@ def rrf(rankings: list[tuple[list[str], float]], k: int) -> dict[str, float]:
     return fused
 
 
+def fuse_in(fused: dict[str, float], order: Sequence[str], weight: float, k: int) -> list[str]:
+    """Add one more ranking (of ids already in `fused`) to `fused` in place, as `rrf` would
+    have; the ids by their new scores, best first. The lists ranked again after fusion
+    (term proximity, the question's dates) join this way."""
+    for rank, chunk_id in enumerate(order):
+        fused[chunk_id] += weight / (k + rank + 1)
+    return sorted(fused, key=fused.__getitem__, reverse=True)
+
+
 def agreement(top: Sequence[str], other: Sequence[str], depth: int) -> float:
     """The share of the first `depth` ids of `top` that `other` ranks anywhere (0 when `top`
     is empty)."""

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rag.index.fusion import fuse_in
+
 FIGURE = -1  # the term id standing for any figure
 
 if TYPE_CHECKING:
@@ -81,6 +83,4 @@ def with_proximity(
     window = settings.proximity_window
     near = {c: best_window(rows[c], weights, window, figures) for c in rows}
     order = sorted(head, key=lambda c: -near.get(c, 0.0))
-    for rank, chunk_id in enumerate(order):
-        fused[chunk_id] += settings.proximity_weight / (settings.rrf_k + rank + 1)
-    return sorted(fused, key=fused.__getitem__, reverse=True)
+    return fuse_in(fused, order, settings.proximity_weight, settings.rrf_k)
