@@ -13,7 +13,8 @@ import pytest
 from conftest import CORPUS, GOLD
 
 from rag.bench.corpus import BENCHMARKS, article, build_archive, sentence_pool
-from rag.bench.scale import ScaleOptions, parse_sizes, run_scale
+from rag.bench.scale import ScaleOptions, parse_overrides, parse_sizes, run_scale
+from rag.bench.scale_workers import settings_for
 from rag.errors import InputError
 from rag.index import lexical
 from rag.index.bridge import content_word
@@ -92,6 +93,27 @@ def test_sizes_are_checked() -> None:
         parse_sizes("ten")
     with pytest.raises(InputError):
         parse_sizes("10")
+
+
+def test_settings_reach_the_tasks_only_through_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tasks read no RAG_* variable (a developer's settings must not change what is
+    measured), so `--set` is how a non-default setting is measured."""
+    for name in ("RAG_RETRIEVE__FEEDBACK", "RAG_RETRIEVE__DATE_WEIGHT", "RAG_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    overrides = parse_overrides(["retrieve.feedback=false", " retrieve.date_weight = 0.5"])
+    assert overrides == {"retrieve": {"feedback": "false", "date_weight": "0.5"}}
+    settings = settings_for({"store": "/tmp/x", "overrides": overrides})
+    assert settings.retrieve.feedback is False and settings.retrieve.date_weight == 0.5
+    assert settings.retrieve.proximity_weight == 3.0  # the rest stay the defaults
+    assert settings_for({"store": "/tmp/x"}).retrieve.feedback is True
+    for bad, message in (
+        ("feedback=false", "expected section.key=value"),
+        ("retrieve.feedback", "expected section.key=value"),
+        ("retrieve.nope=1", "retrieve.nope"),
+        ("retrieve.date_weight=-1", "greater than or equal to 0"),
+    ):
+        with pytest.raises(InputError, match=message):
+            parse_overrides([bad])
 
 
 @needs_benchmarks

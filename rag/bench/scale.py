@@ -59,6 +59,9 @@ class ScaleOptions:
     benchmarks: Path = BENCHMARKS
     keep: bool = False  # keep archives and stores afterwards
     queries_only: bool = False  # reuse the stores a --keep run left; run only the queries
+    # Settings for every task ({"retrieve": {"feedback": "false"}}, from `--set`): the workers
+    # read no RAG_* variable, so this is the only way to measure a non-default setting.
+    overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     log: Callable[[str], None] = print
 
 
@@ -124,8 +127,34 @@ def _env(server_url: str | None = None) -> dict[str, str]:
     return env
 
 
-def run_task(task: str, args: Result, work: Path) -> Result:
-    """Run one worker task in a child process and return its result."""
+def parse_overrides(items: Sequence[str]) -> dict[str, dict[str, str]]:
+    """`section.key=value` items (`--set retrieve.feedback=false`) as nested settings,
+    checked against the settings tree."""
+    from pydantic import ValidationError
+
+    found: dict[str, dict[str, str]] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        section, dot, key = name.strip().partition(".")
+        if not sep or not dot or not section or not key or "." in key:
+            raise InputError(f"--set {item!r}: expected section.key=value")
+        found.setdefault(section, {})[key] = value.strip()
+    try:
+        Settings(**found)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"--set: invalid setting {where}: {first['msg']}") from None
+    return found
+
+
+def run_task(
+    task: str, args: Result, work: Path, overrides: dict[str, dict[str, str]] | None = None
+) -> Result:
+    """Run one worker task in a child process and return its result; `overrides` are
+    settings the task applies over the defaults."""
+    if overrides:
+        args = {**args, "overrides": overrides}
     out = work / f".task-{task}-{time.monotonic_ns()}.json"
     started = time.perf_counter()
     proc = subprocess.run(
@@ -222,35 +251,38 @@ def _size_entry(size: int, opts: ScaleOptions, work: Path) -> Result:
     for r in range(repeats):
         shutil.rmtree(store, ignore_errors=True)
         log(f"[{size}] ingest {r + 1}/{repeats}")
-        ingests.append(run_task("ingest", {"archive": str(archive), "store": str(store)}, work))
+        paths = {"archive": str(archive), "store": str(store)}
+        ingests.append(run_task("ingest", paths, work, opts.overrides))
         log(f"[{size}]   {ingests[-1]['passages'] / ingests[-1]['seconds']:.1f} passages/s")
         log(f"[{size}] raw embedder {r + 1}/{repeats}")
         raw_args = {"store": str(store), "sample": opts.raw_sample}
-        raws.append(run_task("raw", raw_args, work))
+        raws.append(run_task("raw", raw_args, work, opts.overrides))
         log(f"[{size}]   {raws[-1]['passages_per_s']:.1f} passages/s")
         if opts.baseline:
             base_store = work / f"baseline-{size}"
             shutil.rmtree(base_store, ignore_errors=True)
             log(f"[{size}] LlamaIndex baseline ingest {r + 1}/{repeats}")
             args = {"archive": str(archive), "store": str(base_store)}
-            baselines.append(run_task("baseline", args, work))
+            baselines.append(run_task("baseline", args, work, opts.overrides))
     entry["ingest"] = {"runs": ingests, "raw_embedder": raws}
     entry["store_bytes"] = _disk_bytes(store)
     log(f"[{size}] re-ingest of the unchanged archive")
     entry["reingest"] = [
-        run_task("reingest", {"archive": str(archive), "store": str(store)}, work)
+        run_task("reingest", {"archive": str(archive), "store": str(store)}, work, opts.overrides)
         for _ in range(opts.reingests)
     ]
     log(f"[{size}] queries ({opts.rounds} rounds over the gold questions)")
     query_args = {"store": str(store), "rounds": opts.rounds, "questions": opts.questions}
-    entry["query"] = run_task("query", query_args, work)
+    entry["query"] = run_task("query", query_args, work, opts.overrides)
     if opts.baseline:
         base_store = work / f"baseline-{size}"
         log(f"[{size}] LlamaIndex baseline queries")
         entry["baseline"] = {
             "runs": baselines,
             "store_bytes": _disk_bytes(base_store),
-            "query": run_task("baseline_query", {**query_args, "store": str(base_store)}, work),
+            "query": run_task(
+                "baseline_query", {**query_args, "store": str(base_store)}, work, opts.overrides
+            ),
         }
     if size in opts.server_sizes:
         entry["server"] = _server_entry(size, archive, opts, work)
@@ -268,7 +300,7 @@ def _server_entry(size: int, archive: Path, opts: ScaleOptions, work: Path) -> R
     with ChromaServer(server_dir) as server:
         opts.log(f"[{size}] ingest through a Chroma server ({server.url})")
         args = {"archive": str(archive), "store": str(local), "server_url": server.url}
-        ingest = run_task("ingest", args, work)
+        ingest = run_task("ingest", args, work, opts.overrides)
         opts.log(f"[{size}] queries through the Chroma server")
         query_args = {
             "store": str(local),
@@ -276,7 +308,7 @@ def _server_entry(size: int, archive: Path, opts: ScaleOptions, work: Path) -> R
             "rounds": opts.rounds,
             "questions": opts.questions,
         }
-        query = run_task("query", query_args, work)
+        query = run_task("query", query_args, work, opts.overrides)
     result = {"ingest": ingest, "query": query, "server_bytes": _disk_bytes(server_dir)}
     if not opts.keep:
         shutil.rmtree(server_dir, ignore_errors=True)
@@ -369,7 +401,12 @@ def run_scale(opts: ScaleOptions) -> dict[str, Path]:
         "machine": machine(),
         "load_at_start": _load(),
         "synthetic": SYNTHETIC,
-        "settings": {"repeats": opts.repeats, "rounds": opts.rounds, "raw_sample": opts.raw_sample},
+        "settings": {
+            "repeats": opts.repeats,
+            "rounds": opts.rounds,
+            "raw_sample": opts.raw_sample,
+            "overrides": opts.overrides,
+        },
         "sizes": [],
     }
     for size in opts.sizes:

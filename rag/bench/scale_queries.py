@@ -22,7 +22,7 @@ def run_queries_only(opts: ScaleOptions, work: Path) -> dict[str, Path]:
             raise InputError(f"no store for size {size} in {work} (run once with --keep)")
         opts.log(f"[{size}] queries ({opts.rounds} rounds over the gold questions)")
         args = {"store": str(store), "rounds": opts.rounds, "questions": opts.questions}
-        rows.append({"size": size, "query": run_task("query", args, work)})
+        rows.append({"size": size, "query": run_task("query", args, work, opts.overrides)})
     lines = [
         "| passages | dense p50 / p95 | bm25 p50 / p95 | fused p50 / p95 | recall@5 |",
         "| --- | --- | --- | --- | --- |",
@@ -32,7 +32,12 @@ def run_queries_only(opts: ScaleOptions, work: Path) -> dict[str, Path]:
         cells = [f"{lat[k]['p50_ms']} / {lat[k]['p95_ms']}" for k in ("dense", "bm25", "fused")]
         recall = json.dumps(q["recall_at_5"])
         lines.append(f"| {q['passages']:,} | {' | '.join(cells)} | {recall} |")
-    report = {"machine": machine(), "load_at_end": _load(), "sizes": rows}
+    report = {
+        "machine": machine(),
+        "load_at_end": _load(),
+        "overrides": opts.overrides,
+        "sizes": rows,
+    }
     paths = {"json": opts.out / "queries.json", "markdown": opts.out / "queries.md"}
     paths["json"].write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")
     paths["markdown"].write_text("\n".join(lines) + "\n", "utf-8")

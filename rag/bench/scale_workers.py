@@ -59,7 +59,7 @@ def percentiles(samples: Sequence[float]) -> dict[str, float | int]:
 
 
 def settings_for(args: Result) -> Settings:
-    settings = Settings()
+    settings = Settings(**args.get("overrides", {}))
     settings.store.path = Path(args["store"])
     settings.store.server_url = args.get("server_url")
     return settings
@@ -264,7 +264,7 @@ def _baseline_store(path: str, create: bool) -> Any:
 def task_baseline(args: Result) -> Result:
     from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
 
-    settings = Settings()
+    settings = Settings(**args.get("overrides", {}))
     spent: list[float] = []
     embed_model = _baseline_embedding(embedder_for(settings), spent)
     t0 = time.perf_counter()
@@ -288,7 +288,7 @@ def task_baseline(args: Result) -> Result:
 def task_baseline_query(args: Result) -> Result:
     from llama_index.core import VectorStoreIndex
 
-    settings = Settings()
+    settings = Settings(**args.get("overrides", {}))
     t0 = time.perf_counter()
     embed_model = _baseline_embedding(embedder_for(settings), [])
     index = VectorStoreIndex.from_vector_store(

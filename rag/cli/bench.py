@@ -219,15 +219,24 @@ def bench_scale(
             "OUT/work (writes queries.md and queries.json).",
         ),
     ] = False,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="A setting for every task, section.key=value, repeatable "
+            "(--set retrieve.feedback=false): the tasks read no RAG_* variable.",
+        ),
+    ] = None,
 ) -> None:
     """Ingest, retrieval, answer, memory and disk cost against archive size (synthetic)."""
 
     def body() -> None:
         import datetime as dt
 
-        from rag.bench.scale import ScaleOptions, parse_sizes, run_scale
+        from rag.bench.scale import ScaleOptions, parse_overrides, parse_sizes, run_scale
 
         chosen = parse_sizes(sizes)
+        overrides = parse_overrides(settings or [])
         target = out_dir or Path("out", "bench", dt.datetime.now().strftime("scale-%Y%m%d-%H%M%S"))
         paths = run_scale(
             ScaleOptions(
@@ -239,6 +248,7 @@ def bench_scale(
                 server_sizes=[s for s in chosen if s <= 10_000] if server else [],
                 keep=keep,
                 queries_only=queries_only,
+                overrides=overrides,
                 log=lambda line: err.print(escape(line)),
             )
         )
