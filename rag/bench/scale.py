@@ -27,8 +27,8 @@ from typing import Any
 
 from rag.bench.corpus import BENCHMARKS, build_archive
 from rag.bench.scale_report import write_report
-from rag.errors import InputError, RagError
-from rag.settings import Settings
+from rag.errors import ConfigError, InputError, RagError
+from rag.settings import Settings, load_settings
 
 Result = dict[str, Any]
 SYNTHETIC = (
@@ -130,8 +130,6 @@ def _env(server_url: str | None = None) -> dict[str, str]:
 def parse_overrides(items: Sequence[str]) -> dict[str, dict[str, str]]:
     """`section.key=value` items (`--set retrieve.feedback=false`) as nested settings,
     checked against the settings tree."""
-    from pydantic import ValidationError
-
     found: dict[str, dict[str, str]] = {}
     for item in items:
         name, sep, value = item.partition("=")
@@ -140,11 +138,9 @@ def parse_overrides(items: Sequence[str]) -> dict[str, dict[str, str]]:
             raise InputError(f"--set {item!r}: expected section.key=value")
         found.setdefault(section, {})[key] = value.strip()
     try:
-        Settings(**found)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"--set: invalid setting {where}: {first['msg']}") from None
+        load_settings(**found)  # the settings tree's own check and message
+    except ConfigError as exc:
+        raise InputError(f"--set: {exc}") from None
     return found
 
 
