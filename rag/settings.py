@@ -440,6 +440,15 @@ class AnswerSettings(_Section):
         "score); claims about something else are dropped (measured on the gold set with a 1.5B "
         "model: wrong answers become abstentions, docs/BENCHMARKS.md). 0: no such check.",
     )
+    claim_relevant: float = Field(
+        0.7,
+        ge=0,
+        le=2,
+        description="LLM backend: a cited sentence scoring at least this is relevant whatever "
+        "the best one scores (`claim_margin` asks no more). A best sentence that restates the "
+        "question scores far above the one that answers it (1.21 against 0.72 for 'where "
+        "will the troops leaving Ain al-Asad move to?').",
+    )
     conflict_margin: float = Field(
         0.35,
         ge=0,

@@ -22,6 +22,7 @@ RANKS = {
     "rag.transliterate": 0,
     "rag.types": 0,
     "rag.dates": 0,
+    "rag.numerals": 0,
     "rag.index": 1,
     "rag.ingest": 2,
     "rag.answer": 3,

@@ -753,3 +753,79 @@ def test_a_name_copied_in_arabic_answers_a_who_question(embedder):
     assert check.answers("Mohammed شياع السوداني announced a bilateral committee.")
     assert check.answers("The committee was announced by Mohammed Shia al-Sudani.")
     assert not check.answers("The prime minister announced a bilateral committee.")
+
+
+def test_a_figure_in_words_is_shown_to_the_model_in_digits_and_checked(
+    corpus_store, embedder, server
+):
+    """«نحو ألفين و500 جندي» is 2,500: the model reads it with its digits beside it, a claim of
+    2,500 is supported by it, and a claim of 500 (its part in digits) is not."""
+
+    def claim(figure: str):
+        def reply(request):
+            n = _number_of(request, r"ألفين و500")
+            assert "ألفين و500 (2500) جندي" in _sentences(request)[n]
+            return _reply(request, [(f"There are about {figure} US troops in Iraq.", [n])])
+
+        return reply
+
+    question = "Roughly how many US troops are there in Iraq?"
+    server.script(claim("2,500"))
+    answer = _pipeline(corpus_store, embedder, server).ask(question, backend="openai")
+    assert answer.answer == "There are about 2,500 US troops in Iraq [1]."
+    _check_quotes(answer)
+    assert "ألفين و500 جندي" in answer.citations[0].quote  # the source's words, unglossed
+    server.script(claim("500"))
+    answer = _pipeline(corpus_store, embedder, server).ask(question, backend="openai")
+    assert "about 500" not in answer.answer and "There are" not in answer.answer
+
+
+def test_a_word_half_in_each_script_is_not_supported(embedder):
+    """The 1.5B model wrote "mopping up Dاعsh" for «فلول داعش»: a word with Latin and Arabic
+    letters glued together names nothing, in either language."""
+    from rag.answer.verify import SupportCheck
+
+    quote = "وأضاف المسؤول أن القوات الأميركية في بغداد ستركز على ملاحقة فلول داعش"
+    question = "After the reduction, what will US forces in Baghdad focus on?"
+    check = SupportCheck(question, embedder.embed, lambda q: q, same=0.5, cross=0.4, anchored=0.35)
+    assert not check.holds("US forces in Baghdad will focus on mopping up Dاعsh.", [quote], quote)
+    assert check.holds("US forces in Baghdad will focus on pursuing داعش remnants.", [quote], quote)
+
+
+def test_arabic_words_an_english_claim_copies_are_checked(embedder):
+    """An English claim may copy a name in the sources' script ("Harir («حرير»)"): those words
+    must be in its quotes, as names are; the spelling the model gave is not given twice."""
+    from rag.answer.verify import SupportCheck, with_original_names
+
+    quote = "وأشارت المصادر إلى أن تلك القوات ستنتقل إلى قاعدة حرير في أربيل في إقليم كردستان"
+    question = "Where will the US troops leaving Ain al-Asad move to?"
+    check = SupportCheck(question, embedder.embed, lambda q: q, same=0.5, cross=0.4, anchored=0.35)
+    copied = "The troops will move to the Harir base («حرير») in Erbil («وأربيل»)."
+    assert check.holds(copied, [quote], quote)
+    assert not check.holds("The troops will move to the base of «الموصل».", [quote], quote)
+    assert with_original_names(copied, [quote], ["Harir", "Erbil"]) == copied
+
+
+def test_a_relevant_sentence_counts_however_high_the_best_one_scores(
+    corpus_store, embedder, server
+):
+    """The best evidence for «إلى أين ستنتقل القوات … التي تغادر قاعدة عين الأسد …؟» restates
+    the question (troops leaving Ain al-Asad: it scores ~1.2), the sentences that answer it
+    ~0.7: a claim had to score within `claim_margin` of the best, and the right answer was
+    dropped. A sentence scoring `claim_relevant` or more now counts."""
+    question = (
+        "إلى أين ستنتقل القوات الأمريكية التي تغادر قاعدة عين الأسد الجوية ومطار بغداد الدولي؟"
+    )
+    claim = "ستنتقل القوات الأمريكية إلى قاعدة حرير في أربيل"
+
+    def answer(request):
+        ids = [_number_of(request, r"ناحية الحرير"), _number_of(request, r"قاعدة حرير")]
+        return _reply(request, [(claim + ".", ids)])
+
+    server.default = answer
+    pipeline = _pipeline(corpus_store, embedder, server)
+    shown = pipeline.ask(question, backend="openai")
+    assert shown.answer.startswith(claim + " [1]") and not shown.abstained
+    _check_quotes(shown)
+    pipeline.settings.answer.claim_relevant = 2.0  # the margin alone, as before
+    assert claim not in pipeline.ask(question, backend="openai").answer

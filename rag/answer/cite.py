@@ -9,6 +9,7 @@ import unicodedata
 from pydantic import BaseModel, Field
 
 from rag.dates import months_named
+from rag.numerals import find_figures
 from rag.text import content_words, normalize_arabic
 from rag.types import Passage
 
@@ -16,7 +17,6 @@ _IGNORED = re.compile(
     "[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640\u200b-\u200f"
     "\u202a-\u202e\u2066-\u2069\ufeff\u061c\u00ad]"
 )
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 class Citation(BaseModel):
@@ -114,9 +114,10 @@ def locate(quote: str, text: str, lo: int = 0, hi: int | None = None) -> tuple[i
     return Locator(text, lo, hi).find(quote)
 
 
-def numbers(text: str) -> set[str]:
-    """Numbers written in a text, digits normalised and separators removed."""
-    return {n.replace(",", "").replace(".", "") for n in _NUMBER.findall(normalize_arabic(text))}
+def numbers(text: str, *, small_words: bool = True) -> set[str]:
+    """The figures a text names, in digits or words ("2,500" and «ألفين و500» are both
+    "2500"); without one-word figures of ten or less when `small_words` is False."""
+    return {f.key for f in find_figures(text) if small_words or not f.small}
 
 
 def lexical_support(claim: str, quote: str) -> float:
@@ -130,8 +131,11 @@ def lexical_support(claim: str, quote: str) -> float:
 def facts_agree(claim: str, quote: str) -> bool:
     """Every number and every month the claim names is in the quote: a mistranslated figure
     or date ("September/October 2025" for «سبتمبر/أيلول 2025») is the error readers can least
-    afford, and no similarity score catches it."""
-    return numbers(claim) <= numbers(quote) and months_named(claim) <= months_named(quote)
+    afford, and no similarity score catches it. A claim's "two" or «ثلاثة» is not held
+    against the quote: a dual («القاعدتين», the two bases) states it without a figure."""
+    return numbers(claim, small_words=False) <= numbers(quote) and months_named(
+        claim
+    ) <= months_named(quote)
 
 
 _CLAUSE = re.compile(r"\s*[،,؛;:]\s+|\s+(?=و[^\s]{3,})|\s+[-–—]\s+")

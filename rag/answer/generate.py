@@ -88,9 +88,8 @@ class LLMAnswerer:
             yield result
             return
         protocol = self.chat.protocol or llm.protocol
-        messages = answer_messages(
-            question, lang, evidence, passages, self._settings.answer.prompts_dir, protocol
-        )
+        prompts = self._settings.answer.prompts_dir
+        messages = answer_messages(question, lang, evidence, passages, prompts, protocol)
         started = time.perf_counter()
         try:
             draft = yield from self._draft(messages, protocol, lang, deadline)
@@ -99,9 +98,7 @@ class LLMAnswerer:
                 raise
             # This server does not take structured output: ask in text from now on.
             self.chat.protocol = protocol = "text"
-            messages = answer_messages(
-                question, lang, evidence, passages, self._settings.answer.prompts_dir, protocol
-            )
+            messages = answer_messages(question, lang, evidence, passages, prompts, protocol)
             draft = yield from self._draft(messages, protocol, lang, deadline)
         wrong = [c for c in draft.claims if not in_language(c.text, lang)]
         if wrong:
@@ -119,6 +116,9 @@ class LLMAnswerer:
         result.timings.generate_ms = round((time.perf_counter() - started) * 1000, 1)
         result.llm_usage = {
             "prompt_tokens": sum(self._count(m["content"]) for m in messages),
+            # The system message: the same for every question, so a server that reuses its
+            # cached prompt prefix computes only the rest.
+            "prefix_tokens": sum(self._count(m["content"]) for m in messages[:-1]),
             "completion_tokens": self._count(draft.raw),
             "evidence_sentences": len(evidence),
         }
@@ -133,7 +133,7 @@ class LLMAnswerer:
             anchored=a.min_support_anchored,
         )
         margin = a.claim_margin
-        floor = ranked[0].score - margin if margin else None
+        floor = min(ranked[0].score - margin, a.claim_relevant) if margin else None
         verified = verify_claims(draft.claims, evidence, passages, check, floor, self._texts)
         result.timings.verify_ms = round((time.perf_counter() - t) * 1000, 1)
         result.dropped_citations = verified.dropped

@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 
 from rag.answer.claim_names import NOT_NAMES, bare, skeletons
+from rag.text import normalize_arabic
 from rag.transliterate import name_keys
 
 _NAME_PHRASE = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|al-\w+|bin|ibn))*")
@@ -27,7 +28,8 @@ def with_original_names(claim: str, quotes: Sequence[str], added: Sequence[str])
         if not any(bare(w) in added for w in words):
             continue
         original = _find_name(words, quotes)
-        if original:
+        # Not when the model gave the source's spelling itself: "the Harir base («حرير»)".
+        if original and normalize_arabic(original) not in normalize_arabic(claim):
             end = m.end() - (len(m.group()) - len(bare(m.group())))
             # A quoted name gets the spelling after its closing mark: "'Daesh' («داعش»)".
             closing = _CLOSING.match(claim, end)

@@ -23,7 +23,7 @@ from rag.answer.polarity import denies
 from rag.answer.protocol import Claim
 from rag.answer.shown import with_markers, with_original_names
 from rag.dates import months_named
-from rag.text import content_words, detect_language, normalize_arabic
+from rag.text import content_words, detect_language, fold, normalize_arabic
 from rag.transliterate import name_keys
 from rag.types import Passage
 
@@ -104,11 +104,15 @@ class SupportCheck:
         joined = "\n".join(quotes)
         if not quotes or not self._says_something(claim):
             return False
+        if _MIXED_SCRIPT.search(claim):
+            return False  # "mopping up Dاعsh": a word half transliterated names nothing
         if _AFFIRMS.search(claim) and _DENIES.search(joined):
             return False  # "Yes, US forces are moving …" cited from «… جددت نفيها …»
         if not facts_agree(claim, joined) or not self._covers_topic(claim, joined + "\n" + context):
             return False
         if not all(self._has_name(name, joined) for name in self.added_names(claim)):
+            return False
+        if detect_language(claim) != "ar" and not _copied_words_found(claim, joined):
             return False
         new = self._new_words(claim)
         if new and detect_language(claim) == detect_language(joined):
@@ -240,6 +244,18 @@ _NUMBER_WORD = re.compile(
 )
 
 
+def _copied_words_found(claim: str, quotes: str) -> bool:
+    """The Arabic words an English claim copies ("AFAD («آفاد»)", "Mohammed شياع السوداني")
+    are in its quotes as written (spelling folded; a glued «و», preposition or article
+    aside): words copied from the sources are checked as strictly as names."""
+    folded = fold(quotes)
+    for word in _ARABIC_WORD.findall(claim):
+        forms = (word, re.sub("^[وفبلك]", "", word), re.sub("^[وفبلك]?ال", "", word))
+        if not any(len(f) >= 2 and fold(f) in folded for f in forms):
+            return False
+    return True
+
+
 def _years(text: str) -> set[str]:
     return set(re.findall(r"\b(?:19|20)\d\d\b", normalize_arabic(text)))
 
@@ -260,6 +276,8 @@ _DENIES = re.compile(
     re.I,
 )
 _ARABIC_WORD = re.compile("[\u0621-\u064a]{2,}")
+# One word with Latin and Arabic letters glued together.
+_MIXED_SCRIPT = re.compile("[A-Za-z][\u0621-\u064a]|[\u0621-\u064a][A-Za-z]")
 _OPENING = "\"'“‘«("  # marks that may open a quoted sentence
 _LATIN_NAME = re.compile(r"\b[A-Z][A-Za-z’'-]+")
 
