@@ -165,7 +165,8 @@ class SupportCheck:
         """(support of the claim by one quote, the bar it must reach)."""
         anchored = bool(
             self.added_names(claim)
-            or numbers(claim) - numbers(self._question)
+            # Not "two": a claim's small word-figures are not checked against its quote.
+            or numbers(claim, small_words=False) - numbers(self._question)
             or months_named(claim) - months_named(self._question)
         )
         if detect_language(claim) == detect_language(quote):
