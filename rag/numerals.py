@@ -163,9 +163,13 @@ def _tokens(text: str) -> list[_Token]:
             continue
         if m.group("digits"):
             raw = m.group("digits")
-            # "2,500" and "2.500" are thousands; "2.5" a decimal (as written before a scale).
-            whole = re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", raw)
-            value = float(re.sub(r"[.,]", "", raw)) if whole else float(raw.replace(",", "."))
+            # "2,500" and "2.500" are thousands; "2.5" a decimal (as written before a scale);
+            # "12.01.2024" or "1.2.3" one run of digits, compared as such.
+            decimal = re.fullmatch(r"\d+[.,]\d+", raw)
+            if decimal and not re.fullmatch(r"\d{1,3}[.,]\d{3}", raw):
+                value = float(raw.replace(",", "."))
+            else:
+                value = float(re.sub(r"[.,]", "", raw))
             joined = bool(m.group("and"))
             out.append(_Token(m.start("digits"), m.end(), value, "digits", joined, m.start()))
             continue

@@ -26,6 +26,10 @@ from rag.numerals import find_figures, glossed
         ("twenty-five", ["25"]),
         ("a thousand and twenty", ["1020"]),
         ("2.5 million people, 2,500 troops", ["2500000", "2500"]),
+        # Dotted dates, versions and addresses are one run of digits, as they always were.
+        ("12.01.2024", ["12012024"]),
+        ("192.168.1.1 and 1,2,3", ["19216811", "123"]),
+        ("1,234,567 or 0.5", ["1234567", "0.5"]),
         # Two figures side by side stay two: years, «5 و6», units joined by «و».
         ("بين 2014 و2015", ["2014", "2015"]),
         ("خمسة وستة", ["5", "6"]),
