@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from rag.text import ascii_digits
+
 Precision = Literal["day", "month", "year"]
 
 __all__ = [
@@ -25,8 +27,6 @@ __all__ = [
     "parse_date_precision",
 ]
 
-# One-to-one translation keeps spans valid in the untranslated string.
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
 # Arabic diacritics and tatweel only matter for spotting markers, never for offsets.
 _TASHKEEL = re.compile("[\u064b-\u065f\u0670\u0640]")
 # Bidi marks survive in raw scrapes between the parts of a date.
@@ -201,7 +201,7 @@ def find_dates(text: str) -> list[FoundDate]:
     """
     if not text:
         return []
-    folded = text.translate(_DIGITS)
+    folded = ascii_digits(text)
     found = [_classify(folded, fd) for fd in _candidates(folded)]
     return sorted(found, key=lambda f: f.start)
 
@@ -239,7 +239,7 @@ def dateline_end(text: str, found: list[FoundDate] | None = None) -> int:
     lead = _TASHKEEL.sub("", text[: first.start])
     if not re.fullmatch(rf"[\W_]*(?:{_STRONG}|{_WEAK}){_TAIL}", lead):
         return 0
-    m = _CLOCK.match(text.translate(_DIGITS), first.end)
+    m = _CLOCK.match(ascii_digits(text), first.end)
     end = m.end() if m else first.end
     return end if any(c.isalpha() for c in text[end:]) else 0
 
@@ -251,7 +251,7 @@ _DMY_FULL = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
 
 def parse_date_precision(text: str) -> tuple[datetime.date, Precision] | None:
     """Parse a user-supplied date and say how precise it was (for inclusive --until ranges)."""
-    s = text.translate(_DIGITS).strip().strip(".,،").strip()
+    s = ascii_digits(text).strip().strip(".,،").strip()
     if not s:
         return None
     if m := _ISO_FULL.fullmatch(s):

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.text import ascii_digits, normalize_arabic
+
 __all__ = ["Figure", "find_figures", "glossed"]
 
 _MARKS = "[\u064b-\u065f\u0670\u0640]*"  # diacritics and tatweel between letters
@@ -100,22 +102,25 @@ _EN_WORDS: list[tuple[tuple[str, ...], float, str]] = [
     (("billion",), 1e9, "scale"),
 ]
 
+
+def _key(word: str) -> str:
+    """How a matched word is looked up: spelling folded as everywhere else, one space."""
+    return " ".join(normalize_arabic(word).casefold().split())
+
+
 _LOOKUP: dict[str, tuple[float, str]] = {}
 _ALTERNATIVES: list[str] = []
 for forms, value, kind in _AR_WORDS:
     for form in forms:
         _ALTERNATIVES.append(_ar(form))
-        _LOOKUP[form] = (value, kind)
+        _LOOKUP[_key(form)] = (value, kind)
 _EN_ALTERNATIVES = []
 for forms, value, kind in _EN_WORDS:
     for form in forms:
         _EN_ALTERNATIVES.append(form)
-        _LOOKUP[form] = (value, kind)
+        _LOOKUP[_key(form)] = (value, kind)
 _ALTERNATIVES.sort(key=len, reverse=True)  # the longest spelling first: «عشرة» before «عشر»
 
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
-_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ة": "ه", "ى": "ي"})
-_STRIP = re.compile(_MARKS[:-1])
 _TOKEN = re.compile(
     r"(?<![^\W\d_])(?P<and>[و](?=\S))?"
     r"(?:(?P<digits>\d+(?:[.,]\d+)*)|(?P<ar>" + "|".join(_ALTERNATIVES) + r")(?![^\W\d_])"
@@ -152,12 +157,12 @@ class _Token:
     value: float
     kind: str
     joined: bool  # «و» glued before it
-    begin: int = -1  # where it begins with that «و»
+    begin: int  # where it begins, with that «و»
 
 
 def _tokens(text: str) -> list[_Token]:
     out = []
-    for m in _TOKEN.finditer(text.translate(_DIGITS)):
+    for m in _TOKEN.finditer(ascii_digits(text)):
         if m.group("a"):
             out.append(_Token(m.start(), m.end(), 1.0, "unit-a", False, m.start()))
             continue
@@ -174,8 +179,7 @@ def _tokens(text: str) -> list[_Token]:
             out.append(_Token(m.start("digits"), m.end(), value, "digits", joined, m.start()))
             continue
         word = m.group("ar") or m.group("en")
-        folded = _STRIP.sub("", word).translate(_FOLD).lower()
-        value, kind = _LOOKUP.get(folded) or _LOOKUP[" ".join(folded.split())]
+        value, kind = _LOOKUP[_key(word)]
         start = m.start("ar") if m.group("ar") else m.start("en")
         out.append(_Token(start, m.end(), value, kind, bool(m.group("and")), m.start()))
     return out

@@ -54,6 +54,12 @@ def normalize_arabic(text: str) -> str:
 AR_STOPWORDS = frozenset(normalize_arabic(w) for w in AR_STOPWORDS)
 
 
+def ascii_digits(text: str) -> str:
+    """Arabic-Indic and Persian digits as ASCII ones, character for character, so spans found
+    in the result index the text given."""
+    return text.translate(_DIGITS)
+
+
 def fold(text: str) -> str:
     """Normalised, case-folded text for substring comparisons (quotes, key facts)."""
     return " ".join(normalize_arabic(text).casefold().split())

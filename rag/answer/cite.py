@@ -133,9 +133,8 @@ def facts_agree(claim: str, quote: str) -> bool:
     or date ("September/October 2025" for «سبتمبر/أيلول 2025») is the error readers can least
     afford, and no similarity score catches it. A claim's "two" or «ثلاثة» is not held
     against the quote: a dual («القاعدتين», the two bases) states it without a figure."""
-    return numbers(claim, small_words=False) <= numbers(quote) and months_named(
-        claim
-    ) <= months_named(quote)
+    figures_held = numbers(claim, small_words=False) <= numbers(quote)
+    return figures_held and months_named(claim) <= months_named(quote)
 
 
 _CLAUSE = re.compile(r"\s*[،,؛;:]\s+|\s+(?=و[^\s]{3,})|\s+[-–—]\s+")

@@ -114,11 +114,12 @@ class LLMAnswerer:
                 )
             draft.claims = kept
         result.timings.generate_ms = round((time.perf_counter() - started) * 1000, 1)
+        counts = [self._count(m["content"]) for m in messages]
         result.llm_usage = {
-            "prompt_tokens": sum(self._count(m["content"]) for m in messages),
+            "prompt_tokens": sum(counts),
             # The system message: the same for every question, so a server that reuses its
             # cached prompt prefix computes only the rest.
-            "prefix_tokens": sum(self._count(m["content"]) for m in messages[:-1]),
+            "prefix_tokens": sum(counts[:-1]),
             "completion_tokens": self._count(draft.raw),
             "evidence_sentences": len(evidence),
         }
