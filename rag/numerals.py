@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rag.text import ascii_digits, normalize_arabic
 
-__all__ = ["Figure", "find_figures", "glossed"]
+__all__ = ["Figure", "find_figures", "in_digits"]
 
 _MARKS = "[\u064b-\u065f\u0670\u0640]*"  # diacritics and tatweel between letters
 
@@ -263,13 +263,26 @@ def _figure(group: list[_Token]) -> Figure | None:
     return Figure(group[0].start, group[-1].end, value, spelled, small)
 
 
-def glossed(text: str) -> str:
-    """The text with each figure written in words followed by its digits: «نحو ألفين و500
-    (2500) جندي». Shown to the model, never quoted: small models read digits far better
-    (and a model that copies the gloss into its answer says nothing the source does not)."""
+def in_digits(text: str) -> str:
+    """The text as the model reads it: each figure written in words replaced by its digits
+    («نحو ألفين و500 جندي» → «نحو 2500 جندي»). Never quoted: the citation keeps the source's
+    words. Digits before one scale word («156 مليون», "2.5 million") stay as written, with
+    the full figure beside them.
+
+    Why replace rather than gloss: with «ألفين و500 (2500)» beside each other the 1.5B model
+    still answered "approximately 1,000" or "1,500"; with «2500» alone it wrote 2,500
+    (docs/BENCHMARKS.md, tenth pass). «156 مليون» replaced by «156000000» was copied as that
+    long run of digits, which no reader wants."""
     out, at = [], 0
     for f in find_figures(text):
-        if f.spelled and not f.small:
+        if not f.spelled or f.small:
+            continue
+        if _DIGITS_AND_SCALE.fullmatch(text[f.start : f.end]):
             out += [text[at : f.end], f" ({f.key})"]
-            at = f.end
+        else:
+            out += [text[at : f.start], f.key]
+        at = f.end
     return "".join(out) + text[at:]
+
+
+_DIGITS_AND_SCALE = re.compile(r"[\d٠-٩][\d٠-٩.,٫٬]*\s*[^\W\d_]+")

@@ -4,7 +4,7 @@ check and for the evidence a model reads."""
 import pytest
 
 from rag.answer.cite import facts_agree, numbers
-from rag.numerals import find_figures, glossed
+from rag.numerals import find_figures, in_digits
 
 
 @pytest.mark.parametrize(
@@ -46,12 +46,17 @@ def test_figures_in_words_digits_or_both(text: str, figures: list[str]) -> None:
     assert [f.key for f in find_figures(text)] == figures
 
 
-def test_the_model_reads_the_digits_beside_the_words() -> None:
+def test_the_model_reads_figures_in_words_as_digits() -> None:
     quote = "ولدى الولايات المتحدة نحو ألفين و500 جندي في العراق، وأكثر من 900 جندي في سوريا"
-    assert glossed(quote) == quote.replace("ألفين و500", "ألفين و500 (2500)")
-    assert glossed("ما دون ألفي جندي") == "ما دون ألفي (2000) جندي"
-    # Nothing to gloss: digits, and one-word figures of ten or less.
-    assert glossed("نحو 900 جندي وثلاثة ضباط") == "نحو 900 جندي وثلاثة ضباط"
+    assert in_digits(quote) == quote.replace("ألفين و500", "2500")
+    assert in_digits("ما دون ألفي جندي") == "ما دون 2000 جندي"
+    assert in_digits("ثلاثة آلاف وخمسمئة جندي") == "3500 جندي"
+    assert in_digits("two thousand five hundred troops") == "2500 troops"
+    # Digits before one scale word stay readable, the whole figure beside them.
+    assert in_digits("خصص 156 مليون دولار") == "خصص 156 مليون (156000000) دولار"
+    assert in_digits("2.5 million people") == "2.5 million (2500000) people"
+    # Nothing to rewrite: digits, and one-word figures of ten or less.
+    assert in_digits("نحو 900 جندي وثلاثة ضباط") == "نحو 900 جندي وثلاثة ضباط"
 
 
 def test_a_figure_is_checked_whichever_way_it_is_written() -> None:

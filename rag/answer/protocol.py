@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from rag.answer.evidence import Sentence
 from rag.answer.prompts import render
-from rag.numerals import glossed
+from rag.numerals import in_digits
 from rag.text import split_sentences
 from rag.types import Passage
 
@@ -98,9 +98,9 @@ def format_evidence(evidence: Sequence[Sentence], passages: Sequence[Passage]) -
             if lines:
                 lines.append("")
             lines.append(f"Source: {source} | date: {p.date or 'undated'}")
-        # Figures in words get their digits beside them: a small model reading «نحو ألفين
-        # و500 … وأكثر من 900» answered with the one written in digits.
-        lines.append(f"[{n}] {_flat(glossed(sentence.quote))}")
+        # Figures in words are shown in digits: a small model reading «نحو ألفين و500 …
+        # وأكثر من 900» answered with the one written in digits.
+        lines.append(f"[{n}] {_flat(in_digits(sentence.quote))}")
     return "\n".join(lines)
 
 
