@@ -23,6 +23,7 @@ RANKS = {
     "rag.types": 0,
     "rag.dates": 0,
     "rag.numerals": 0,
+    "rag.places": 0,
     "rag.index": 1,
     "rag.ingest": 2,
     "rag.answer": 3,

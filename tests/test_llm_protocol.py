@@ -780,6 +780,30 @@ def test_a_figure_in_words_is_shown_to_the_model_in_digits_and_checked(
     assert "about 500" not in answer.answer and "There are" not in answer.answer
 
 
+def test_a_figure_the_quote_gives_for_another_country_is_not_supported(
+    corpus_store, embedder, server
+):
+    """«نحو ألفين و500 جندي في العراق، وأكثر من 900 جندي في سوريا» holds the figure 900, but for
+    Syria: the 1.5B model's "more than 900 US troops in Iraq" (ar-055, en-055, unanswerable
+    questions) passed the figure check."""
+
+    def claim(text: str):
+        def reply(request):
+            n = _number_of(request, r"نحو 2500 جندي")
+            return _reply(request, [(text, [n])])
+
+        return reply
+
+    question = "Roughly how many US troops are there in Iraq?"
+    server.script(claim("There are more than 900 US troops in Iraq."))
+    answer = _pipeline(corpus_store, embedder, server).ask(question, backend="openai")
+    assert "more than 900 US troops in Iraq" not in answer.answer
+    assert answer.unsupported == ["There are more than 900 US troops in Iraq."]
+    server.script(claim("There are about 2,500 US troops in Iraq."))
+    answer = _pipeline(corpus_store, embedder, server).ask(question, backend="openai")
+    assert answer.answer == "There are about 2,500 US troops in Iraq [1]."
+
+
 def test_a_word_half_in_each_script_is_not_supported(embedder):
     """The 1.5B model wrote "mopping up Dاعsh" for «فلول داعش»: a word with Latin and Arabic
     letters glued together names nothing, in either language."""

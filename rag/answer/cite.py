@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from rag.dates import months_named
 from rag.numerals import find_figures
+from rag.places import countries_after, placed_in
 from rag.text import content_words, normalize_arabic
 from rag.types import Passage
 
@@ -135,6 +136,23 @@ def facts_agree(claim: str, quote: str) -> bool:
     against the quote: a dual («القاعدتين», the two bases) states it without a figure."""
     figures_held = numbers(claim, small_words=False) <= numbers(quote)
     return figures_held and months_named(claim) <= months_named(quote)
+
+
+def figure_misplaced(claim: str, quotes: str) -> bool:
+    """A figure of the claim that its quotes give only for another country than the one the
+    claim puts it in: "around 900 troops in Iraq" from «نحو 2500 جندي في العراق، وأكثر من 900
+    جندي في سوريا». Years are dates, not counts of a place, and are not read."""
+    where = placed_in(claim)
+    if not where:
+        return False
+    for figure in find_figures(claim):
+        if figure.small or (not figure.spelled and 1900 <= figure.value <= 2100):
+            continue
+        found = [f for f in find_figures(quotes) if f.key == figure.key]
+        places = [countries_after(quotes, f.end) for f in found]
+        if found and all(p and not p & where for p in places):
+            return True
+    return False
 
 
 _CLAUSE = re.compile(r"\s*[،,؛;:]\s+|\s+(?=و[^\s]{3,})|\s+[-–—]\s+")

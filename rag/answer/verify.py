@@ -13,6 +13,7 @@ from rag.answer.cite import (
     Citation,
     clauses,
     facts_agree,
+    figure_misplaced,
     lexical_support,
     make_citation,
     numbers,
@@ -110,6 +111,8 @@ class SupportCheck:
             return False  # "Yes, US forces are moving …" cited from «… جددت نفيها …»
         if not facts_agree(claim, joined) or not self._covers_topic(claim, joined + "\n" + context):
             return False
+        if figure_misplaced(claim, joined):
+            return False  # "around 900 troops in Iraq" from «… و900 جندي في سوريا»
         if not all(self._has_name(name, joined) for name in self.added_names(claim)):
             return False
         if detect_language(claim) != "ar" and not _copied_words_found(claim, joined):
