@@ -804,6 +804,44 @@ def test_a_figure_the_quote_gives_for_another_country_is_not_supported(
     assert answer.answer == "There are about 2,500 US troops in Iraq [1]."
 
 
+def test_the_questions_date_frame_restated_goes_only_for_a_source_of_that_date(
+    corpus_store, embedder, server
+):
+    """The 1.5B model restates the question's frame ("According to Reuters' October 2025
+    report, …"); October 2025 is the article's date, not in the sentence that answers. The
+    frame is cut and the rest shown when its source is of that date, not otherwise."""
+
+    def claim(text: str):
+        def reply(request):
+            n = _number_of(request, r"ما دون 2000 جندي")
+            return _reply(request, [(text, [n])])
+
+        return reply
+
+    question = (
+        "Under the reduction plan reported by Reuters in {}, to what level will the total "
+        "number of US troops in Iraq fall?"
+    )
+    framed = (
+        "According to Reuters' {} report, the total number of US troops in Iraq will fall "
+        "below 2,000."
+    )
+    server.script(claim(framed.format("October 2025")))
+    answer = _pipeline(corpus_store, embedder, server).ask(
+        question.format("October 2025"), backend="openai"
+    )
+    assert answer.answer == "The total number of US troops in Iraq will fall below 2,000 [1]."
+    assert answer.citations[0].date.startswith("2025-10")
+    _check_quotes(answer)
+    # The same words about January 2024: no source of that date says it.
+    server.script(claim(framed.format("January 2024")))
+    answer = _pipeline(corpus_store, embedder, server).ask(
+        question.format("January 2024"), backend="openai"
+    )
+    assert "2,000" not in answer.answer
+    assert answer.unsupported == [framed.format("January 2024")]
+
+
 def test_a_word_half_in_each_script_is_not_supported(embedder):
     """The 1.5B model wrote "mopping up Dاعsh" for «فلول داعش»: a word with Latin and Arabic
     letters glued together names nothing, in either language."""

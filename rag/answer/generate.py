@@ -23,7 +23,8 @@ from rag.answer.protocol import (
     parse_reply,
     response_format,
 )
-from rag.answer.verify import SupportCheck, verify_claims
+from rag.answer.support import SupportCheck
+from rag.answer.verify import verify_claims
 from rag.errors import LLMError
 from rag.settings import Settings
 from rag.text import detect_language, in_language, token_counter

@@ -3,32 +3,19 @@ that support it; whatever fails is dropped and counted, never shown as supported
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from rag.answer.cite import (
-    Citation,
-    clauses,
-    facts_agree,
-    figure_misplaced,
-    lexical_support,
-    make_citation,
-    numbers,
-)
-from rag.answer.claim_names import NOT_NAMES, bare, skeletons
-from rag.answer.evidence import Sentence, question_type
-from rag.answer.polarity import denies
+from rag.answer.cite import Citation, make_citation
+from rag.answer.evidence import Sentence
+from rag.answer.frame import dated_as_framed, without_date_frame
 from rag.answer.protocol import Claim
 from rag.answer.shown import with_markers, with_original_names
-from rag.dates import months_named
-from rag.text import content_words, detect_language, fold, normalize_arabic
-from rag.transliterate import name_keys
+from rag.answer.support import SupportCheck
 from rag.types import Passage
 
-# With the display helpers of rag/answer/shown.py, which callers and tests import from here.
+# With the support check (rag/answer/support.py) and the display helpers (rag/answer/shown.py),
+# which callers and tests import from here.
 __all__ = ["SupportCheck", "Verified", "verify_claims", "with_markers", "with_original_names"]
 
 
@@ -40,255 +27,6 @@ class Verified:
     unsupported: list[str] = field(default_factory=list)
     # Quotes the unverified claims pointed at: where the model says the answer is.
     pointed: list[str] = field(default_factory=list)
-
-
-class SupportCheck:
-    """Whether the sentences a claim cites support it, and how well (0-1), for one question.
-
-    Small models answer by restating the question ("The Pentagon press secretary who answered
-    questions about the strike on Abu Taqwa was Pat Ryder"), and the restated part often comes
-    from a different sentence than the answer. So a claim is checked against all the sentences
-    it cites together, then each of them is scored on its own:
-    - every number and month the claim names is in the cited sentences;
-    - names the claim repeats from the question ("Jordan") are in them, directly, through the
-      cross-lingual term bridge or transliterated («القائم» = "al-Qaim"): a small model asked
-      about Jordan will happily cite a sentence about Syria; in the same language, at most a
-      third of the question's other words may be missing;
-    - names the claim adds ("Richard Raider" for «بات رايدر») are in them the same way;
-    - then similarity: the share of the claim's content words in a sentence, or the
-      embedding similarity (across languages: with the sentence or one of its clauses, since
-      a claim translated from one clause of a long Arabic sentence is far from the whole).
-      A claim anchored by a figure, date or name found exactly is held to a lower bar: its
-      answer is already checked, and restating the question dilutes its similarity."""
-
-    def __init__(
-        self,
-        question: str,
-        embed: Callable[[Sequence[str]], np.ndarray],
-        expand: Callable[[str], str],
-        *,
-        same: float,
-        cross: float,
-        anchored: float,
-    ) -> None:
-        self._question = question
-        self._question_words = {w: content_words(w) for w in _words(question)}
-        self._question_terms = content_words(question)
-        # Names the question gives ("Jordan", not the sentence's first word, not "US"): a
-        # claim that repeats one must find it in its quotes.
-        first = re.match(r"\W*(\w+)", question)
-        self._names = {
-            w
-            for w in self._question_words
-            if w[0].isupper()
-            and not w.isupper()
-            and (first is None or w != first.group(1))
-            and name_keys(w)  # "Ain" is too short to check
-        }
-        # A given name before a surname ("Pat Ryder"): news names a person in full once, then
-        # by surname alone, so the surname is enough. Longer runs ("Baghdad International
-        # Airport") stay whole.
-        self._surname_of = {
-            m.group(1): m.group(2)
-            for m in re.finditer(r"(?<![\w-])([A-Z][a-z]+) ([A-Z][a-z]+)(?![\w-]| [A-Z])", question)
-            if not re.search(r"\w.* [A-Z][\w-]* $|^\W*[a-z].* [A-Z][\w-]* $", question[: m.start()])
-        }
-        self._embed = embed
-        self._expand = expand
-        self._same, self._cross, self._anchored = same, cross, anchored
-
-    def holds(self, claim: str, quotes: Sequence[str], context: str = "") -> bool:
-        """The claim says something the question did not, and the quotes together name every
-        figure, date and name of the claim and, in the claim's language, most of its new words;
-        the question words it repeats are in them or in the passages around them (`context`:
-        the topic is what the passage is about, the answer what the sentence says)."""
-        joined = "\n".join(quotes)
-        if not quotes or not self._says_something(claim):
-            return False
-        if _MIXED_SCRIPT.search(claim):
-            return False  # "mopping up Dاعsh": a word half transliterated names nothing
-        if _AFFIRMS.search(claim) and _DENIES.search(joined):
-            return False  # "Yes, US forces are moving …" cited from «… جددت نفيها …»
-        if not facts_agree(claim, joined) or not self._covers_topic(claim, joined + "\n" + context):
-            return False
-        if figure_misplaced(claim, joined):
-            return False  # "around 900 troops in Iraq" from «… و900 جندي في سوريا»
-        if not all(self._has_name(name, joined) for name in self.added_names(claim)):
-            return False
-        if detect_language(claim) != "ar" and not _copied_words_found(claim, joined):
-            return False
-        new = self._new_words(claim)
-        if new and detect_language(claim) == detect_language(joined):
-            # Restating the question overlaps the quote whatever the answer says: judge what
-            # the claim adds.
-            return len(new & content_words(joined)) / len(new) >= self._same
-        return True
-
-    def denied_by(self, claim: str, quote: str) -> bool:
-        """The quote negates what the claim asserts (rag/answer/polarity.py); across
-        languages the claim's words are read with their bridge words."""
-        if detect_language(claim) == detect_language(quote):
-            return denies(claim, quote)
-        return denies(claim, quote, lambda text: content_words(self._expand(text)))
-
-    def answers(self, claim: str) -> bool:
-        """The claim gives the kind of thing asked for: a date for "when", a figure for "how
-        many", a name for "who"/"where" in English. A small model often restates the question
-        around a sentence that is true but answers something else."""
-        kind = question_type(self._question)
-        if kind == "date":
-            return bool(
-                _years(claim) - _years(self._question)
-                or months_named(claim) - months_named(self._question)
-                or _RELATIVE_DATE.search(claim)
-            )
-        if kind == "number":
-            return bool(numbers(claim) - numbers(self._question) or _NUMBER_WORD.search(claim))
-        if kind in ("person", "place") and detect_language(claim) == "en":
-            # A name copied in its Arabic spelling ("Mohammed شياع السوداني announced …")
-            # names someone as much as a transliterated one.
-            return bool(self.added_names(claim) or _ARABIC_WORD.search(claim))
-        return True
-
-    def _new_words(self, claim: str) -> set[str]:
-        return content_words(claim) - self._question_terms
-
-    def _says_something(self, claim: str) -> bool:
-        """Not the question restated as an answer ("Abu Taqwa was the leader known as Abu
-        Taqwa"): a name, a figure, a date or two words the question does not have."""
-        return bool(
-            self.added_names(claim)
-            or numbers(claim) - numbers(self._question)
-            or months_named(claim) - months_named(self._question)
-            or len(self._new_words(claim)) >= 2
-            or _POLARITY.search(claim)
-        )
-
-    def similarity(self, claim: str, quote: str) -> tuple[float, float]:
-        """(support of the claim by one quote, the bar it must reach)."""
-        anchored = bool(
-            self.added_names(claim)
-            # Not "two": a claim's small word-figures are not checked against its quote.
-            or numbers(claim, small_words=False) - numbers(self._question)
-            or months_named(claim) - months_named(self._question)
-        )
-        if detect_language(claim) == detect_language(quote):
-            vectors = self._embed([claim, quote])
-            score = max(lexical_support(claim, quote), float(vectors[1] @ vectors[0]))
-            bar = self._same
-        else:
-            vectors = self._embed([claim, *clauses(quote)])
-            score, bar = float(np.max(vectors[1:] @ vectors[0])), self._cross
-        return min(1.0, score), min(bar, self._anchored) if anchored else bar
-
-    def _covers_topic(self, claim: str, quote: str) -> bool:
-        claim_terms = content_words(claim)
-        shared = [w for w, terms in self._question_words.items() if terms and terms <= claim_terms]
-        quote_terms = content_words(quote)
-        across = detect_language(claim) != detect_language(quote)
-        missing = 0
-        for word in shared:
-            if self._question_words[word] <= quote_terms:
-                continue
-            if detect_language(word) != detect_language(quote) and self._has_name(word, quote):
-                continue  # covered in the quote's language, or the same name transliterated
-            surname = self._surname_of.get(word)
-            if surname and self._has_name(surname, quote):
-                continue
-            if word in self._names:
-                return False
-            missing += 1
-        if across:
-            # Across scripts only names are judged: the term bridge misses too many ordinary
-            # words ("allocated", "equip") to count them against a translated claim.
-            return True
-        # Paraphrase costs a word; more than a third of the topic missing does not pass.
-        return missing <= max(1, len(shared) // 3)
-
-    def added_names(self, claim: str) -> list[str]:
-        """Names a Latin-script claim gives that the question does not: capitalised words
-        inside a sentence ("Pat Ryder", "Trump's" → "Trump"), titles and months aside."""
-        asked = self._question.casefold()
-        names = []
-        for m in _LATIN_NAME.finditer(claim):
-            word = bare(m.group())
-            # A sentence's first word is capitalised whatever it is, also after an opening
-            # quote or bracket; one mid-sentence is a name ("combating 'Daesh'"): the 1.5B
-            # model's claim about Daesh passed, cited from a sentence naming only Kirkuk.
-            before = claim[: m.start()].rstrip().rstrip(_OPENING).rstrip()
-            if not before or before[-1] in ".!?:;":
-                continue
-            if word.casefold() in asked or word.casefold() in NOT_NAMES:
-                continue
-            if name_keys(word):
-                names.append(word)
-        return names
-
-    def _has_name(self, word: str, quote: str) -> bool:
-        """The word in the quote: itself, through the term bridge, or transliterated."""
-        if content_words(word) and content_words(word) <= content_words(quote):
-            return True
-        if content_words(self._expand(word)) - content_words(word) & content_words(quote):
-            return True
-        return bool(name_keys(word) & skeletons(quote))
-
-
-_RELATIVE_DATE = re.compile(
-    r"\b(next|last|this|coming|previous)\s+(year|month|week|summer|winter|spring|autumn|fall)\b"
-    r"|\b(today|yesterday|tomorrow)\b"
-    r"|(العام|السنة|الشهر|الأسبوع|الصيف|الشتاء)\s+(المقبل|القادم|الماضي|الحالي|الجاري)"
-    r"|(^|\s)(اليوم|أمس|امس|غدا|غداً)(\s|$)",
-    re.I,
-)
-_NUMBER_WORD = re.compile(
-    r"\b(dozens?|hundreds?|thousands?|millions?|two|three|four|five|six|seven|eight|nine|ten)\b"
-    r"|(?<![\u0600-\u06ff])(اثنان|اثنين|ثلاثة?|أربعة?|خمسة?|ستة|سبعة?|ثمانية?|تسعة?|عشرة?|"
-    r"عشرات|عشرين|ثلاثين|أربعين|خمسين|مئة|مائة|مئات|ألف|ألفين|آلاف|مليون)(?![\u0600-\u06ff])",
-    re.I,
-)
-
-
-def _copied_words_found(claim: str, quotes: str) -> bool:
-    """The Arabic words an English claim copies ("AFAD («آفاد»)", "Mohammed شياع السوداني")
-    are in its quotes as written (spelling folded; a glued «و», preposition or article
-    aside): words copied from the sources are checked as strictly as names."""
-    folded = fold(quotes)
-    for word in _ARABIC_WORD.findall(claim):
-        forms = (word, re.sub("^[وفبلك]", "", word), re.sub("^[وفبلك]?ال", "", word))
-        if not any(len(f) >= 2 and fold(f) in folded for f in forms):
-            return False
-    return True
-
-
-def _years(text: str) -> set[str]:
-    return set(re.findall(r"\b(?:19|20)\d\d\b", normalize_arabic(text)))
-
-
-# A yes/no answer adds only its polarity.
-_POLARITY = re.compile(r"\b(yes|no|not|never)\b|(^|\s)(نعم|لا|لن|لم|ليس|ليست)(\s|$)", re.I)
-# A claim that answers a yes/no question with yes, and sentences that deny or call false:
-# the verbatim words of a denial contain the very claim it denies, so similarity alone
-# reads it as support.
-_AFFIRMS = re.compile(
-    r"^\W*(yes|indeed|certainly|of course)\b|^\W*(نعم|بالطبع|بالتأكيد|أجل|بلى)(?![\u0621-\u064a])",
-    re.I,
-)
-_DENIES = re.compile(
-    r"\b(den(y|ies|ied|ial)|false|untrue|not true|baseless)\b"
-    r"|(?<![\u0621-\u064a])(نف[تيى]|[يت]نفي|كاذب[ةه]?|عار[ية] عن الصحة|لا صحة"
-    r"|غير صحيح[ةه]?)",
-    re.I,
-)
-_ARABIC_WORD = re.compile("[\u0621-\u064a]{2,}")
-# One word with Latin and Arabic letters glued together.
-_MIXED_SCRIPT = re.compile("[A-Za-z][\u0621-\u064a]|[\u0621-\u064a][A-Za-z]")
-_OPENING = "\"'“‘«("  # marks that may open a quoted sentence
-_LATIN_NAME = re.compile(r"\b[A-Z][A-Za-z’'-]+")
-
-
-def _words(text: str) -> list[str]:
-    """Topic words of a question: content words of three letters or more ("al" is not one)."""
-    return list(dict.fromkeys(w for w in re.findall(r"[^\W\d_]{3,}", text) if content_words(w)))
 
 
 def verify_claims(
@@ -304,7 +42,9 @@ def verify_claims(
     A number out of range, or a sentence that does not support the claim, is dropped. A
     claim left with no support is re-attached to the evidence sentence that supports it best,
     if one passes the same check (small models often cite the neighbour of the right one);
-    otherwise the claim is dropped from the answer and listed in `unsupported`. So is a claim
+    otherwise, if it restated the question's date frame, it is tried without it (among
+    sentences of sources of that date); otherwise the claim is dropped from the answer and
+    listed in `unsupported`. So is a claim
     whose sentences all score below `min_relevance` for the question: true, and about
     something else (a small model asked which bases were attacked will report, faithfully,
     that a university is leaving its campus)."""
@@ -317,11 +57,9 @@ def verify_claims(
         kept = _supported(claim.text, cited, evidence, passages, check, texts)
         result.dropped += len(claim.ids) - len(kept)
         if not kept:
-            ranked = (
-                _supported(claim.text, [n], evidence, passages, check, texts)
-                for n in range(1, len(evidence) + 1)
-            )
-            kept = max((x for x in ranked if x), key=lambda x: x[0][1], default=[])
+            kept = _best_single(claim.text, evidence, passages, check, texts)
+        if not kept:
+            kept, claim = _unframed(claim, cited, evidence, passages, check, texts)
         if (
             kept
             and min_relevance is not None
@@ -356,6 +94,47 @@ def verify_claims(
         return Verified(dropped=result.dropped, unsupported=result.unsupported, pointed=pointed)
     result.text = " ".join(sentences)
     return result
+
+
+def _best_single(
+    claim: str,
+    evidence: Sequence[Sentence],
+    passages: Sequence[Passage],
+    check: SupportCheck,
+    texts: Mapping[str, str] | None,
+    among: Sequence[int] | None = None,
+) -> list[tuple[int, float]]:
+    """The one evidence sentence (of `among`, default all) that supports the claim best, if
+    one does."""
+    ranked = (
+        _supported(claim, [n], evidence, passages, check, texts)
+        for n in (among if among is not None else range(1, len(evidence) + 1))
+    )
+    return max((x for x in ranked if x), key=lambda x: x[0][1], default=[])
+
+
+def _unframed(
+    claim: Claim,
+    cited: Sequence[int],
+    evidence: Sequence[Sentence],
+    passages: Sequence[Passage],
+    check: SupportCheck,
+    texts: Mapping[str, str] | None,
+) -> tuple[list[tuple[int, float]], Claim]:
+    """The claim without the question's date frame it restated (rag/answer/frame.py), and its
+    support among the sentences whose source is of the frame's date, if that holds."""
+    frame = without_date_frame(claim.text, check.question)
+    if frame is None:
+        return [], claim
+    dated = [
+        n
+        for n, sentence in enumerate(evidence, 1)
+        if dated_as_framed(frame, [passages[sentence.passage].date])
+    ]
+    ours = [n for n in cited if n in dated]
+    kept = _supported(frame.text, ours, evidence, passages, check, texts) if ours else []
+    kept = kept or _best_single(frame.text, evidence, passages, check, texts, dated)
+    return (kept, Claim(frame.text, claim.ids)) if kept else ([], claim)
 
 
 def _supported(
