@@ -71,6 +71,7 @@ _WORD = re.compile(r"[\w.'’-]+")
 _CLAUSE_END = re.compile(r"[،,;؛.!?؟:()\[\]«»\"“”\n]")
 # A preposition of place, alone or glued to its noun («بالعراق»: ب + ال).
 _IN = {"in", "inside", "at", "across", "في", "داخل", "بداخل"}
+_GLUED_IN = re.compile(r"^(?:و|ف)?بال")
 # How far after a figure its place may come: «900 جندي والمنتشرون في سوريا».
 _AFTER_FIGURE = 5
 
@@ -110,7 +111,7 @@ def _country_at(words: list[str], i: int) -> tuple[str, int] | None:
     return None
 
 
-def _places(words: list[str], *, glued_only: bool = False) -> set[str]:
+def _places(words: list[str]) -> set[str]:
     """Countries named right after a preposition of place in these words: "in (the) Iraq",
     «في العراق», «بالعراق», «في سوريا والعراق» (each country of a list)."""
     found: set[str] = set()
@@ -120,7 +121,7 @@ def _places(words: list[str], *, glued_only: bool = False) -> set[str]:
         start = None
         if word in _IN:
             start = i + 1
-        elif re.match(r"^(?:و|ف)?بال", word) and not glued_only:
+        elif _GLUED_IN.match(word):
             start = i  # «بالعراق»: the preposition is glued to the country
         if start is None:
             i += 1
@@ -160,6 +161,6 @@ def countries_after(text: str, end: int) -> set[str]:
     words = _words(tail)
     # The preposition must come within a few words of the figure; its list may run on.
     for i, word in enumerate(words[:_AFTER_FIGURE]):
-        if word in _IN or re.match(r"^(?:و|ف)?بال", word):
+        if word in _IN or _GLUED_IN.match(word):
             return _places(words[i:])
     return set()
