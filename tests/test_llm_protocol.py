@@ -842,6 +842,32 @@ def test_the_questions_date_frame_restated_goes_only_for_a_source_of_that_date(
     assert answer.unsupported == [framed.format("January 2024")]
 
 
+def test_a_claim_citing_every_sentence_is_held_by_one_or_not_shown(corpus_store, embedder, server):
+    """Cited together, all the evidence sentences hold most names of the archive: the 1.5B
+    model's "Thabet al-Abbasi was replaced by Raya Ridder …" cited seven and passed."""
+
+    def cite_all(text: str):
+        def reply(request):
+            return _reply(request, [(text, sorted(_sentences(request)))])
+
+        return reply
+
+    question = "Who replaced Thabet al-Abbasi as Iraq's defence minister?"
+    made_up = "Thabet al-Abbasi was replaced by Pat Ryder as Iraq's defence minister."
+    server.script(cite_all(made_up))
+    answer = _pipeline(corpus_store, embedder, server).ask(question, backend="openai")
+    assert "replaced by Pat Ryder" not in answer.answer
+    assert made_up in answer.unsupported
+    # A true claim is still shown, cited from the one sentence that holds it.
+    true = "Pat Ryder is the Pentagon press secretary."
+    server.script(cite_all(true))
+    answer = _pipeline(corpus_store, embedder, server).ask(
+        "Who is the Pentagon press secretary?", backend="openai"
+    )
+    assert answer.answer.startswith("Pat Ryder («بات رايدر») is the Pentagon press secretary [1]")
+    assert len(answer.citations) == 1
+
+
 def test_a_word_half_in_each_script_is_not_supported(embedder):
     """The 1.5B model wrote "mopping up Dاعsh" for «فلول داعش»: a word with Latin and Arabic
     letters glued together names nothing, in either language."""
