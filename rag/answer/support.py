@@ -32,7 +32,8 @@ class SupportCheck:
     questions about the strike on Abu Taqwa was Pat Ryder"), and the restated part often comes
     from a different sentence than the answer. So a claim is checked against all the sentences
     it cites together, then each of them is scored on its own:
-    - every number and month the claim names is in the cited sentences;
+    - every number and month the claim names is in the cited sentences, and a figure the
+      claim puts in a country is not given there only for other countries (rag/places.py);
     - names the claim repeats from the question ("Jordan") are in them, directly, through the
       cross-lingual term bridge or transliterated («القائم» = "al-Qaim"): a small model asked
       about Jordan will happily cite a sentence about Syria; in the same language, at most a
