@@ -263,6 +263,10 @@ def _figure(group: list[_Token]) -> Figure | None:
     return Figure(group[0].start, group[-1].end, value, spelled, small)
 
 
+# Digits before one scale word: «156 مليون», "2.5 million".
+_DIGITS_AND_SCALE = re.compile(r"[\d٠-٩][\d٠-٩.,٫٬]*\s*[^\W\d_]+")
+
+
 def in_digits(text: str) -> str:
     """The text as the model reads it: each figure written in words replaced by its digits
     («نحو ألفين و500 جندي» → «نحو 2500 جندي»). Never quoted: the citation keeps the source's
@@ -283,6 +287,3 @@ def in_digits(text: str) -> str:
             out += [text[at : f.start], f.key]
         at = f.end
     return "".join(out) + text[at:]
-
-
-_DIGITS_AND_SCALE = re.compile(r"[\d٠-٩][\d٠-٩.,٫٬]*\s*[^\W\d_]+")

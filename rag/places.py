@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from rag.text import normalize_arabic
+from rag.text import fold, glued_forms
 
 __all__ = ["countries_after", "placed_in"]
 
@@ -77,9 +77,7 @@ _AFTER_FIGURE = 5
 
 
 def _fold(word: str) -> str:
-    if re.search(r"[\u0600-\u06ff]", word):
-        return normalize_arabic(word)
-    return re.sub(r"['’]s$", "", word.casefold()).strip(".'’")
+    return re.sub(r"['’]s$", "", fold(word)).strip(".'’")
 
 
 _NAMES: dict[tuple[str, ...], str] = {
@@ -90,21 +88,12 @@ _NAMES: dict[tuple[str, ...], str] = {
 _LONGEST = max(len(k) for k in _NAMES)
 
 
-def _forms(word: str) -> set[str]:
-    """The word and the word without what may be glued to its front: «و»/«ف», then «ب», «ل»
-    or «ك», then the article («وبالعراق» → «عراق»; «لبنان» stays a form of itself)."""
-    forms = {word}
-    for pattern in (r"^(?:و|ف)", r"^(?:ب|ل|ك)", r"^ال"):
-        forms |= {re.sub(pattern, "", f) for f in forms}
-    return {word} | {f for f in forms if len(f) >= 2}
-
-
 def _country_at(words: list[str], i: int) -> tuple[str, int] | None:
     """The country named by the words starting at i, and how many words it takes."""
     for n in range(min(_LONGEST, len(words) - i), 0, -1):
         first, *rest = words[i : i + n]
-        tail = tuple(min(_forms(w), key=len) for w in rest)
-        for form in _forms(first):
+        tail = tuple(min(glued_forms(w), key=len) for w in rest)
+        for form in glued_forms(first):
             country = _NAMES.get((form, *tail))
             if country:
                 return country, n

@@ -65,6 +65,16 @@ def fold(text: str) -> str:
     return " ".join(normalize_arabic(text).casefold().split())
 
 
+def glued_forms(word: str) -> set[str]:
+    """An Arabic word and the word without what may be glued to its front: «و»/«ف», then «ب»,
+    «ل» or «ك», then the article («وبالعراق» → «عراق»; «لبنان» stays a form of itself).
+    Forms shorter than two letters are left out."""
+    forms = {word}
+    for pattern in (r"^(?:و|ف)", r"^(?:ب|ل|ك)", r"^ال"):
+        forms |= {re.sub(pattern, "", f) for f in forms}
+    return {word} | {f for f in forms if len(f) >= 2}
+
+
 def detect_language(text: str) -> str:
     """'ar', 'en' or 'other' from the share of Arabic and Latin letters."""
     arabic = len(_ARABIC_CHAR.findall(text))

@@ -145,10 +145,11 @@ def figure_misplaced(claim: str, quotes: str) -> bool:
     where = placed_in(claim)
     if not where:
         return False
+    given = find_figures(quotes)
     for figure in find_figures(claim):
         if figure.small or (not figure.spelled and 1900 <= figure.value <= 2100):
             continue
-        found = [f for f in find_figures(quotes) if f.key == figure.key]
+        found = [f for f in given if f.key == figure.key]
         places = [countries_after(quotes, f.end) for f in found]
         if found and all(p and not p & where for p in places):
             return True

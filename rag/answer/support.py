@@ -19,7 +19,7 @@ from rag.answer.claim_names import NOT_NAMES, bare, skeletons
 from rag.answer.evidence import question_type
 from rag.answer.polarity import denies
 from rag.dates import months_named
-from rag.text import content_words, detect_language, fold, normalize_arabic
+from rag.text import content_words, detect_language, fold, glued_forms, normalize_arabic
 from rag.transliterate import name_keys
 
 __all__ = ["SupportCheck"]
@@ -238,8 +238,7 @@ def _copied_words_found(claim: str, quotes: str) -> bool:
     aside): words copied from the sources are checked as strictly as names."""
     folded = fold(quotes)
     for word in _ARABIC_WORD.findall(claim):
-        forms = (word, re.sub("^[وفبلك]", "", word), re.sub("^[وفبلك]?ال", "", word))
-        if not any(len(f) >= 2 and fold(f) in folded for f in forms):
+        if not any(fold(f) in folded for f in glued_forms(word)):
             return False
     return True
 
