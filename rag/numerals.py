@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.text import ascii_digits, normalize_arabic
+from rag.text import ascii_digits, fold
 
 __all__ = ["Figure", "find_figures", "in_digits"]
 
@@ -103,22 +103,17 @@ _EN_WORDS: list[tuple[tuple[str, ...], float, str]] = [
 ]
 
 
-def _key(word: str) -> str:
-    """How a matched word is looked up: spelling folded as everywhere else, one space."""
-    return " ".join(normalize_arabic(word).casefold().split())
-
-
 _LOOKUP: dict[str, tuple[float, str]] = {}
 _ALTERNATIVES: list[str] = []
 for forms, value, kind in _AR_WORDS:
     for form in forms:
         _ALTERNATIVES.append(_ar(form))
-        _LOOKUP[_key(form)] = (value, kind)
+        _LOOKUP[fold(form)] = (value, kind)
 _EN_ALTERNATIVES = []
 for forms, value, kind in _EN_WORDS:
     for form in forms:
         _EN_ALTERNATIVES.append(form)
-        _LOOKUP[_key(form)] = (value, kind)
+        _LOOKUP[fold(form)] = (value, kind)
 _ALTERNATIVES.sort(key=len, reverse=True)  # the longest spelling first: «عشرة» before «عشر»
 
 _TOKEN = re.compile(
@@ -179,7 +174,7 @@ def _tokens(text: str) -> list[_Token]:
             out.append(_Token(m.start("digits"), m.end(), value, "digits", joined, m.start()))
             continue
         word = m.group("ar") or m.group("en")
-        value, kind = _LOOKUP[_key(word)]
+        value, kind = _LOOKUP[fold(word)]
         start = m.start("ar") if m.group("ar") else m.start("en")
         out.append(_Token(start, m.end(), value, kind, bool(m.group("and")), m.start()))
     return out
