@@ -17,7 +17,7 @@ import re
 
 from rag.text import fold, glued_forms
 
-__all__ = ["countries_after", "placed_in"]
+__all__ = ["countries_after", "country_names", "placed_in"]
 
 # (country, English names, Arabic names). Arabic names without the article: it is stripped
 # from the text's words with the other glued prefixes («والعراق», «بالعراق»). Oman is left
@@ -153,3 +153,9 @@ def countries_after(text: str, end: int) -> set[str]:
         if word in _IN or _GLUED_IN.match(word):
             return _places(words[i:])
     return set()
+
+
+def country_names() -> list[tuple[str, ...]]:
+    """Every name of each country the table knows, English and Arabic (Arabic without its
+    article)."""
+    return [(*english, *arabic) for _, english, arabic in _TABLE]

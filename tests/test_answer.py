@@ -141,3 +141,11 @@ def test_the_extractive_answer_quotes_both_names_of_the_commander(extractive):
     assert "الجواري" in quotes and "السعيدي" in quotes
     for c in answer.citations:
         assert (CORPUS / c.doc_id).read_text("utf-8")[c.start : c.end] == c.quote
+
+
+def test_a_heading_that_restates_the_question_is_no_answer(extractive):
+    """The page's heading «أهمية معبر القائم - البوكمال» has every word of «ما أهمية معبر
+    القائم - البوكمال؟» and nothing else: it was the extractive answer, quoted as if it said why."""
+    answer = extractive.ask("ما أهمية معبر القائم - البوكمال؟", backend="extractive")
+    assert all(c.quote.strip() != "أهمية معبر القائم - البوكمال" for c in answer.citations)
+    assert "«أهمية معبر القائم - البوكمال»" not in answer.answer

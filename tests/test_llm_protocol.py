@@ -804,6 +804,63 @@ def test_a_figure_the_quote_gives_for_another_country_is_not_supported(
     assert answer.answer == "There are about 2,500 US troops in Iraq [1]."
 
 
+def test_a_claim_about_what_the_question_leaves_out_is_no_answer(corpus_store, embedder, server):
+    """Asked for the troops of coalition countries other than the US (en-055, unanswerable),
+    the 1.5B model answered with the US figure, true and cited: an answer to another question.
+    The same claim answers the question that does not leave the US out."""
+
+    def claim(*texts: str):
+        def reply(request):
+            n = _number_of(request, r"نحو 2500 جندي")
+            return _reply(request, [(text, [n]) for text in texts])
+
+        return reply
+
+    left_out = "How many troops from coalition countries other than the US are deployed in Iraq?"
+    server.script(claim("There are about 2,500 US troops in Iraq."))
+    answer = _pipeline(corpus_store, embedder, server).ask(left_out, backend="openai")
+    assert answer.abstained and "2,500" not in answer.answer
+    assert answer.unsupported == ["There are about 2,500 US troops in Iraq."]
+    # The model's next claim, unverified, points at the same sentence: it is about the US,
+    # so the sources' words there are no answer either (no fallback to them).
+    unsupported = "The coalition also includes the UK, France and Germany."
+    server.script(claim("There are about 2,500 US troops in Iraq.", unsupported))
+    answer = _pipeline(corpus_store, embedder, server).ask(left_out, backend="openai")
+    assert answer.abstained and answer.fallback is None and "2500" not in answer.answer
+    server.script(claim("There are about 2,500 US troops in Iraq."))
+    answer = _pipeline(corpus_store, embedder, server).ask(
+        "Roughly how many US troops are there in Iraq?", backend="openai"
+    )
+    assert answer.answer == "There are about 2,500 US troops in Iraq [1]."
+
+
+def test_a_long_claim_with_hardly_a_word_of_the_question_is_no_answer(
+    corpus_store, embedder, server
+):
+    """Asked which list won the November 2025 elections (en-052, unanswerable), the 1.5B model
+    reported the troop withdrawal that begins after «انتخابات نوفمبر», at length and cited:
+    true, and about something else. The same claim answers which bases the troops leave."""
+    text = (
+        "The United States will withdraw its troops from Ain al-Asad air base in western Iraq "
+        "and from Baghdad International Airport, according to Iraqi government officials."
+    )
+
+    def reply(request):
+        return _reply(request, [(text, [_number_of(request, r"وبعد انتخابات نوفمبر")])])
+
+    server.script(reply)
+    answer = _pipeline(corpus_store, embedder, server).ask(
+        "Which list won the most seats in Iraq's November 2025 parliamentary elections?",
+        backend="openai",
+    )
+    assert answer.unsupported == [text] and "Ain al-Asad" not in answer.answer
+    server.script(reply)
+    answer = _pipeline(corpus_store, embedder, server).ask(
+        "Which bases will US troops leave after the November elections?", backend="openai"
+    )
+    assert answer.unsupported == [] and "withdraw its troops from Ain al-Asad" in answer.answer
+
+
 def test_the_questions_date_frame_restated_goes_only_for_a_source_of_that_date(
     corpus_store, embedder, server
 ):

@@ -14,7 +14,7 @@ import numpy as np
 
 from rag.answer.cite import Locator
 from rag.ingest.instructions import looks_like_instruction
-from rag.text import content_words, jaccard, question_type, split_sentences
+from rag.text import content_words, detect_language, jaccard, question_type, split_sentences
 from rag.types import Passage
 
 _MONTHS = (
@@ -34,6 +34,10 @@ _MIN_WORDS = 5
 # (docs/BENCHMARKS.md).
 OVERLAP_WEIGHT = 0.5
 TYPE_BOOST = 0.15
+# A sentence of the question's language all of whose words are the question's (a heading
+# «أهمية معبر القائم - البوكمال» over the paragraph that answers «ما أهمية معبر القائم -
+# البوكمال؟») scores highest and says nothing: it goes after every sentence that says more.
+RESTATES_PENALTY = 1.0
 
 
 def untrusted_docs(passages: Sequence[Passage], texts: dict[str, str]) -> set[str]:
@@ -148,11 +152,15 @@ def score_sentences(
     vectors = embed([question] + [q for *_, q in index.items])
     dense = vectors[1:] @ vectors[0]
     q_words = content_words(expanded_question)
+    asked, lang = content_words(question), detect_language(question)
     scored = []
     for (pi, s, e, quote), sim in zip(index.items, dense, strict=True):
-        overlap = len(q_words & content_words(quote)) / len(q_words) if q_words else 0.0
+        own = content_words(quote)
+        overlap = len(q_words & own) / len(q_words) if q_words else 0.0
         boost = TYPE_BOOST if cue is not None and cue.search(quote) else 0.0
         score = float(sim) + OVERLAP_WEIGHT * overlap + boost + 0.05 / (1 + pi)
+        if own <= asked and detect_language(quote) == lang:
+            score -= RESTATES_PENALTY
         scored.append(Sentence(pi, s, e, quote, score))
     scored.sort(key=lambda x: x.score, reverse=True)
     return scored

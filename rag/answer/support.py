@@ -17,6 +17,7 @@ from rag.answer.cite import (
 )
 from rag.answer.claim_names import NOT_NAMES, bare, skeletons
 from rag.answer.evidence import question_type
+from rag.answer.exclusion import about_left_out, left_out
 from rag.answer.polarity import denies
 from rag.dates import months_named
 from rag.text import content_words, detect_language, fold, glued_forms, normalize_arabic
@@ -77,6 +78,7 @@ class SupportCheck:
             for m in re.finditer(r"(?<![\w-])([A-Z][a-z]+) ([A-Z][a-z]+)(?![\w-]| [A-Z])", question)
             if not re.search(r"\w.* [A-Z][\w-]* $|^\W*[a-z].* [A-Z][\w-]* $", question[: m.start()])
         }
+        self._left_out = left_out(question)
         self._embed = embed
         self._expand = expand
         self._same, self._cross, self._anchored = same, cross, anchored
@@ -108,6 +110,11 @@ class SupportCheck:
             return len(new & content_words(joined)) / len(new) >= self._same
         return True
 
+    def about_left_out(self, claim: str) -> bool:
+        """The claim is about what the question leaves out ("2,500 US troops" for the troops of
+        coalition countries other than the US; rag/answer/exclusion.py)."""
+        return about_left_out(claim, self._left_out)
+
     def denied_by(self, claim: str, quote: str) -> bool:
         """The quote negates what the claim asserts (rag/answer/polarity.py); across
         languages the claim's words are read with their bridge words."""
@@ -118,7 +125,18 @@ class SupportCheck:
     def answers(self, claim: str) -> bool:
         """The claim gives the kind of thing asked for: a date for "when", a figure for "how
         many", a name for "who"/"where" in English. A small model often restates the question
-        around a sentence that is true but answers something else."""
+        around a sentence that is true but answers something else; or, asked about an
+        election, reports a withdrawal of troops at length: a long English claim with hardly
+        a word of the English question is about something else."""
+        words = content_words(claim)
+        if (
+            len(words) >= _LONG_CLAIM
+            and len(words & self._question_terms) <= 1
+            # English only: Arabic stems of one word differ with its pattern («الجنود»,
+            # «جندي»), so a claim's overlap with an Arabic question is undercounted.
+            and detect_language(claim) == detect_language(self.question) == "en"
+        ):
+            return False
         kind = question_type(self.question)
         if kind == "date":
             return bool(
@@ -217,6 +235,9 @@ class SupportCheck:
         return bool(name_keys(word) & skeletons(quote))
 
 
+# Content words from which a claim that shares at most one with the question is off the topic
+# (the 1.5B model's claims that answered shared two or more; docs/BENCHMARKS.md, 11th pass).
+_LONG_CLAIM = 8
 _RELATIVE_DATE = re.compile(
     r"\b(next|last|this|coming|previous)\s+(year|month|week|summer|winter|spring|autumn|fall)\b"
     r"|\b(today|yesterday|tomorrow)\b"

@@ -52,7 +52,8 @@ def verify_claims(
     if one passes the same check (small models often cite the neighbour of the right one);
     otherwise, if it restated the question's date frame, it is tried without it (among
     sentences of sources of that date); otherwise the claim is dropped from the answer and
-    listed in `unsupported`. So is a claim
+    listed in `unsupported`. So is a claim about what the question leaves out
+    (SupportCheck.about_left_out), without pointing anywhere, and a claim
     whose sentences all score below `min_relevance` for the question: true, and about
     something else (a small model asked which bases were attacked will report, faithfully,
     that a university is leaving its campus)."""
@@ -60,6 +61,7 @@ def verify_claims(
     marker_of: dict[int, int] = {}
     sentences: list[str] = []
     shown: list[str] = []
+    left_out: set[str] = set()
     for claim in claims:
         cited = [n for n in dict.fromkeys(claim.ids) if 1 <= n <= len(evidence)]
         kept = (
@@ -72,6 +74,13 @@ def verify_claims(
             kept = _best_single(claim.text, evidence, passages, check, texts)
         if not kept:
             kept, claim = _unframed(claim, cited, evidence, passages, check, texts)
+        if kept and check.about_left_out(claim.text):
+            # True and cited, and about what the question leaves out: neither the claim nor
+            # its sentences are where the answer is, whichever claim points at them.
+            result.dropped += len(kept)
+            result.unsupported.append(claim.text)
+            left_out |= {evidence[n - 1].quote for n, _ in kept}
+            continue
         if (
             kept
             and min_relevance is not None
@@ -103,8 +112,13 @@ def verify_claims(
         # True, cited, and beside the point: not an answer to this question.
         result.unsupported += [c.text for c in claims if c.text not in result.unsupported]
         pointed = result.pointed + [c.quote for c in result.citations]
-        return Verified(dropped=result.dropped, unsupported=result.unsupported, pointed=pointed)
+        return Verified(
+            dropped=result.dropped,
+            unsupported=result.unsupported,
+            pointed=[q for q in pointed if q not in left_out],
+        )
     result.text = " ".join(sentences)
+    result.pointed = [q for q in result.pointed if q not in left_out]
     return result
 
 
