@@ -286,3 +286,50 @@ def months_named(text: str) -> set[int]:
     """Month numbers a text names, in English or in any Arabic month system ("أيلول" and
     "September" are both 9): an answer may only name the months its quote names."""
     return {n for m in _ANY_MONTH.finditer(text) if (n := _month_number(m.group()))}
+
+
+# Times of day in words, each with the parts of the day it can mean («مساء»: evening or night).
+_ARABIC_PARTS = (
+    ("صباحاً?|الصباح|صباح يوم|فجراً?|الفجر|فجر يوم", "morning"),
+    ("ظهراً?|الظهيرة|ظهيرة|منتصف النهار", "noon"),
+    ("بعد الظهر|عصراً?|العصر", "afternoon"),
+    ("مساءً?|المساء|مساء يوم", "evening night"),
+    ("ليلاً?|الليل|منتصف الليل|ليلة", "night"),
+)
+_DAY_PARTS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = tuple(
+    (re.compile(pattern, re.I), frozenset(parts.split()))
+    for pattern, parts in (
+        (r"\b(?:morning|dawn|daybreak|sunrise)\b", "morning"),
+        (r"\b(?:noon|midday)\b", "noon"),
+        (r"\bafternoon\b", "afternoon"),
+        (r"\b(?:evening|dusk|sunset)\b", "evening night"),
+        (r"\b(?:night|midnight|tonight)\b", "night"),
+        (r"\bovernight\b", "night morning"),
+        *((rf"{_NOT_LETTER_BEFORE}(?:{w}){_NOT_LETTER_AFTER}", p) for w, p in _ARABIC_PARTS),
+    )
+)
+
+
+def day_parts(text: str) -> list[frozenset[str]]:
+    """The times of day a text names, each as the parts of the day it can mean ("12 AM in
+    the morning" → [{morning}, {night}]; «حوالي الساعة 12 ظهرا» → [{noon}])."""
+    found = [parts for pattern, parts in _DAY_PARTS if pattern.search(text)]
+    for m in _AM_PM.finditer(text):
+        hour = int(m.group(1)) % 12 + (12 if m.group(2)[0] in "pP" else 0)
+        found.append(next(parts for last, parts in _HOURS if hour <= last))
+    return found
+
+
+_AM_PM = re.compile(r"\b(1[0-2]|0?[1-9])(?::[0-5]\d)?\s*([ap])\.?m\b\.?", re.I)
+# Hours (0-23, up to and including `last`) and the parts of the day they fall in; the edges
+# belong to both sides ("5 am" is night or morning to a reader).
+_HOURS = (
+    (4, frozenset({"night"})),
+    (5, frozenset({"night", "morning"})),
+    (11, frozenset({"morning"})),
+    (12, frozenset({"noon"})),
+    (16, frozenset({"afternoon"})),
+    (17, frozenset({"afternoon", "evening"})),
+    (20, frozenset({"evening"})),
+    (23, frozenset({"evening", "night"})),
+)

@@ -155,7 +155,33 @@ def countries_after(text: str, end: int) -> set[str]:
     return set()
 
 
-def country_names() -> list[tuple[str, ...]]:
+# English words for a country's people or what is theirs ("American troops"). Arabic needs
+# none: the stemmer gives «الأمريكيين» and «أمريكا» one stem. Not places: "American troops"
+# says whose they are, so `placed_in` never reads these.
+_PEOPLE = {
+    "us": ("american", "americans"),
+    "uk": ("british", "briton", "britons"),
+    "iraq": ("iraqi", "iraqis"),
+    "syria": ("syrian", "syrians"),
+    "jordan": ("jordanian", "jordanians"),
+    "lebanon": ("lebanese",),
+    "iran": ("iranian", "iranians"),
+    "turkey": ("turkish", "turks"),
+    "israel": ("israeli", "israelis"),
+    "france": ("french",),
+    "germany": ("german", "germans"),
+    "italy": ("italian", "italians"),
+    "spain": ("spanish",),
+    "russia": ("russian", "russians"),
+    "canada": ("canadian", "canadians"),
+    "australia": ("australian", "australians"),
+}
+
+
+def country_names(*, people: bool = False) -> list[tuple[str, ...]]:
     """Every name of each country the table knows, English and Arabic (Arabic without its
-    article)."""
-    return [(*english, *arabic) for _, english, arabic in _TABLE]
+    article); with `people`, also the English words for its people ("American")."""
+    return [
+        (*english, *(_PEOPLE.get(country, ()) if people else ()), *arabic)
+        for country, english, arabic in _TABLE
+    ]

@@ -67,10 +67,11 @@ def fold(text: str) -> str:
 
 def glued_forms(word: str) -> set[str]:
     """An Arabic word and the word without what may be glued to its front: «و»/«ف», then «ب»,
-    «ل» or «ك», then the article («وبالعراق» → «عراق»; «لبنان» stays a form of itself).
-    Forms shorter than two letters are left out."""
+    «ل» or «ك», then the article («وبالعراق» → «عراق»; «لبنان» stays a form of itself), or
+    «ل» with the article, which loses its alif («للولايات» → «ولايات»). Forms shorter than
+    two letters are left out."""
     forms = {word}
-    for pattern in (r"^(?:و|ف)", r"^(?:ب|ل|ك)", r"^ال"):
+    for pattern in (r"^(?:و|ف)", r"^(?:ب|ل|ك)", r"^(?:ال|لل)"):
         forms |= {re.sub(pattern, "", f) for f in forms}
     return {word} | {f for f in forms if len(f) >= 2}
 

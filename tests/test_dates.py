@@ -9,9 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rag.answer.cite import times_of_day_held
 from rag.dates import (
     FoundDate,
     dateline_end,
+    day_parts,
     find_dates,
     is_dateline,
     parse_date,
@@ -256,3 +258,23 @@ def test_find_dates_on_date_like_noise(text: str) -> None:
     for f in find_dates(text):
         assert 1000 <= f.date.year <= 2999
         assert text[f.start : f.end].strip() == text[f.start : f.end]
+
+
+def test_times_of_day_in_both_languages():
+    assert day_parts("around 12 AM in the morning") == [{"morning"}, {"night"}]
+    assert day_parts("at 9 a.m., then 12:30 pm and 7pm") == [{"morning"}, {"noon"}, {"evening"}]
+    assert day_parts("حوالي الساعة 12 ظهرا بتوقيت العراق") == [{"noon"}]
+    assert day_parts("مساء أمس") == [{"evening", "night"}]
+    assert day_parts("نفذت الضربة بعد الظهر") == [{"afternoon"}]
+    # Words that only look like one: "I am", «ظهر» (appeared), the name «صباح».
+    assert day_parts("I am sure it appeared; ظهر الرئيس; صباح الأحمد") == []
+
+
+def test_a_time_of_day_must_be_one_the_quote_can_mean():
+    quote = "إنه في 4 كانون الثاني/يناير، حوالي الساعة 12 ظهرا بتوقيت العراق"
+    assert not times_of_day_held("It took place around 12 AM in the morning.", quote)
+    assert times_of_day_held("It took place around noon.", quote)
+    assert times_of_day_held("It took place at about 12 pm.", quote)
+    assert times_of_day_held("It took place at 12 o'clock.", quote)  # no time of day to hold
+    assert not times_of_day_held("It took place in the evening.", "at 9 am on Friday")
+    assert times_of_day_held("It took place in the evening.", "at 9 pm on Friday")

@@ -15,6 +15,12 @@ OTHERS_AR = "كم عدد جنود دول التحالف الدولي من غير
         (OTHERS_EN, "The United States has about 2,500 troops in Iraq.", True),
         (OTHERS_EN, "Coalition countries other than the US have 900 troops in Iraq.", False),
         (OTHERS_EN, "Britain has 400 troops in Iraq.", False),
+        # The country's people, and «ل» glued to the article («للولايات» = ل + الولايات).
+        (OTHERS_EN, "There are about 2,500 American troops in Iraq.", True),
+        (OTHERS_EN, "Americans number about 2,500 in Iraq.", True),
+        (OTHERS_EN, "Non-American troops number about 900.", False),
+        (OTHERS_AR, "There are about 2,500 American troops in Iraq.", True),
+        (OTHERS_AR, "ينتشر في العراق نحو 2500 جندي تابعين للولايات المتحدة", True),
         # "United" alone is not the United States.
         (OTHERS_EN, "The United Nations has 900 staff in Iraq.", False),
         (OTHERS_AR, "القوات الأمريكية في العراق نحو 2500 جندي", True),
@@ -38,6 +44,7 @@ def test_a_claim_about_what_the_question_leaves_out(question: str, claim: str, a
         "هل الخبر غير مؤكد؟",
         "How many US troops are in Iraq?",
         "What did the other coalition countries say?",
+        "Where are American troops based?",
     ],
 )
 def test_a_question_that_leaves_nothing_out(question: str):

@@ -974,3 +974,27 @@ def test_a_relevant_sentence_counts_however_high_the_best_one_scores(
     _check_quotes(shown)
     pipeline.settings.answer.claim_relevant = 2.0  # the margin alone, as before
     assert claim not in pipeline.ask(question, backend="openai").answer
+
+
+def test_a_claim_with_another_time_of_day_than_its_quote_is_not_shown(
+    corpus_store, embedder, server
+):
+    """Asked at what time the 4 January strike took place (en-008), the 1.5B model wrote
+    "around 12 AM in the morning", cited from «حوالي الساعة 12 ظهرا» (noon): the figure 12 is
+    in the quote, the time of day is not. The same claim with noon is shown."""
+
+    def claim(text: str):
+        def reply(request):
+            return _reply(request, [(text, [_number_of(request, r"حوالي الساعة 12 ظهرا")])])
+
+        return reply
+
+    question = "At roughly what time of day did the 4 January strike on Abu Taqwa take place?"
+    wrong = "The strike on Abu Taqwa took place around 12 AM in the morning."
+    server.script(claim(wrong))
+    answer = _pipeline(corpus_store, embedder, server).ask(question, backend="openai")
+    assert "12 AM" not in answer.answer and wrong in answer.unsupported
+    server.script(claim("The strike on Abu Taqwa took place around 12 noon."))
+    answer = _pipeline(corpus_store, embedder, server).ask(question, backend="openai")
+    assert answer.answer == "The strike on Abu Taqwa took place around 12 noon [1]."
+    assert "12 ظهرا" in answer.citations[0].quote

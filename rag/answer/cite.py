@@ -8,7 +8,7 @@ import unicodedata
 
 from pydantic import BaseModel, Field
 
-from rag.dates import months_named
+from rag.dates import day_parts, months_named
 from rag.numerals import find_figures
 from rag.places import countries_after, placed_in
 from rag.text import content_words, normalize_arabic
@@ -133,9 +133,22 @@ def facts_agree(claim: str, quote: str) -> bool:
     """Every number and every month the claim names is in the quote: a mistranslated figure
     or date ("September/October 2025" for «سبتمبر/أيلول 2025») is the error readers can least
     afford, and no similarity score catches it. A claim's "two" or «ثلاثة» is not held
-    against the quote: a dual («القاعدتين», the two bases) states it without a figure."""
+    against the quote: a dual («القاعدتين», the two bases) states it without a figure. Nor is
+    a time of day the quote's differs from (times_of_day_held)."""
     figures_held = numbers(claim, small_words=False) <= numbers(quote)
-    return figures_held and months_named(claim) <= months_named(quote)
+    return (
+        figures_held
+        and months_named(claim) <= months_named(quote)
+        and times_of_day_held(claim, quote)
+    )
+
+
+def times_of_day_held(claim: str, quote: str) -> bool:
+    """Every time of day the claim names is one the quote's can mean: the 1.5B model wrote
+    "around 12 AM in the morning" for «حوالي الساعة 12 ظهرا» (noon), and the figure 12 alone
+    passed."""
+    said = day_parts(quote)
+    return all(any(parts & other for other in said) for parts in day_parts(claim))
 
 
 def figure_misplaced(claim: str, quotes: str) -> bool:

@@ -20,7 +20,7 @@ __all__ = ["about_left_out", "left_out"]
 # مؤكد»), so what follows it counts only when it is a country or its people (below).
 _MARKER = re.compile(
     r"\b(?:other than|besides|apart from|aside from|excluding|except(?: for)?|not counting)"
-    r"\s+(?:the\s+)?"
+    r"\s+(?:the\s+)?|\bnon-"
     r"|(?<![\u0621-\u064a])(?:من غير|غير|باستثناء|بإستثناء|ما عدا|عدا|سوى|بخلاف)\s+",
     re.I,
 )
@@ -39,10 +39,10 @@ Name = tuple[frozenset[str], ...]
 @lru_cache(maxsize=1)
 def _countries() -> dict[str, tuple[Name, ...]]:
     """Stem of a one-word name → every name of its country, in both languages («الأمريكيين»
-    and «أمريكا» share a stem; "US" and "United States" are one country)."""
+    and «أمريكا» share a stem; "US", "United States" and "American" are one country)."""
     out: dict[str, tuple[Name, ...]] = {}
-    for names in country_names():
-        alternatives = tuple(_name(n) for n in names)
+    for names in country_names(people=True):
+        alternatives = tuple(dict.fromkeys(_name(n) for n in names))
         for alternative in alternatives:
             if len(alternative) == 1:
                 for stem in alternative[0]:
