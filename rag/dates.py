@@ -310,16 +310,6 @@ _DAY_PARTS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = tuple(
 )
 
 
-def day_parts(text: str) -> list[frozenset[str]]:
-    """The times of day a text names, each as the parts of the day it can mean ("12 AM in
-    the morning" → [{morning}, {night}]; «حوالي الساعة 12 ظهرا» → [{noon}])."""
-    found = [parts for pattern, parts in _DAY_PARTS if pattern.search(text)]
-    for m in _AM_PM.finditer(text):
-        hour = int(m.group(1)) % 12 + (12 if m.group(2)[0] in "pP" else 0)
-        found.append(next(parts for last, parts in _HOURS if hour <= last))
-    return found
-
-
 _AM_PM = re.compile(r"\b(1[0-2]|0?[1-9])(?::[0-5]\d)?\s*([ap])\.?m\b\.?", re.I)
 # Hours (0-23, up to and including `last`) and the parts of the day they fall in; the edges
 # belong to both sides ("5 am" is night or morning to a reader).
@@ -333,3 +323,13 @@ _HOURS = (
     (20, frozenset({"evening"})),
     (23, frozenset({"evening", "night"})),
 )
+
+
+def day_parts(text: str) -> list[frozenset[str]]:
+    """The times of day a text names, each as the parts of the day it can mean ("12 AM in
+    the morning" → [{morning}, {night}]; «حوالي الساعة 12 ظهرا» → [{noon}])."""
+    found = [parts for pattern, parts in _DAY_PARTS if pattern.search(text)]
+    for m in _AM_PM.finditer(text):
+        hour = int(m.group(1)) % 12 + (12 if m.group(2)[0] in "pP" else 0)
+        found.append(next(parts for last, parts in _HOURS if hour <= last))
+    return found

@@ -155,26 +155,27 @@ def countries_after(text: str, end: int) -> set[str]:
     return set()
 
 
-# English words for a country's people or what is theirs ("American troops"). Arabic needs
-# none: the stemmer gives «الأمريكيين» and «أمريكا» one stem. Not places: "American troops"
-# says whose they are, so `placed_in` never reads these.
+# English words for a country's people or what is theirs ("American troops"), one per stem:
+# the stemmer reads "Americans" as "American". Arabic needs none: it gives «الأمريكيين» and
+# «أمريكا» one stem. Not places: "American troops" says whose they are, so `placed_in` never
+# reads these.
 _PEOPLE = {
-    "us": ("american", "americans"),
-    "uk": ("british", "briton", "britons"),
-    "iraq": ("iraqi", "iraqis"),
-    "syria": ("syrian", "syrians"),
-    "jordan": ("jordanian", "jordanians"),
+    "us": ("american",),
+    "uk": ("british", "briton"),
+    "iraq": ("iraqi",),
+    "syria": ("syrian",),
+    "jordan": ("jordanian",),
     "lebanon": ("lebanese",),
-    "iran": ("iranian", "iranians"),
-    "turkey": ("turkish", "turks"),
-    "israel": ("israeli", "israelis"),
+    "iran": ("iranian",),
+    "turkey": ("turkish", "turk"),
+    "israel": ("israeli",),
     "france": ("french",),
-    "germany": ("german", "germans"),
-    "italy": ("italian", "italians"),
+    "germany": ("german",),
+    "italy": ("italian",),
     "spain": ("spanish",),
-    "russia": ("russian", "russians"),
-    "canada": ("canadian", "canadians"),
-    "australia": ("australian", "australians"),
+    "russia": ("russian",),
+    "canada": ("canadian",),
+    "australia": ("australian",),
 }
 
 

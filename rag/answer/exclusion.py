@@ -42,7 +42,7 @@ def _countries() -> dict[str, tuple[Name, ...]]:
     and «أمريكا» share a stem; "US", "United States" and "American" are one country)."""
     out: dict[str, tuple[Name, ...]] = {}
     for names in country_names(people=True):
-        alternatives = tuple(dict.fromkeys(_name(n) for n in names))
+        alternatives = tuple(_name(n) for n in names)
         for alternative in alternatives:
             if len(alternative) == 1:
                 for stem in alternative[0]:
