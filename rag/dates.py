@@ -279,6 +279,26 @@ def parse_date(text: str) -> datetime.date | None:
     return parsed[0] if parsed else None
 
 
+# A day and its month, without the year a calendar date needs: "4 كانون الثاني/يناير",
+# «5 يناير», "4th of January", "January 4".
+_DAY_MONTH = (
+    re.compile(rf"(?<![\d.])(?P<d>\d{{1,2}}){_ORD}\.?[,،]?{_S}*(?:(?:of|من){_S}+)?(?P<m>{_MONTH})"),
+    re.compile(rf"(?P<m>{_MONTH}){_S}+(?P<d>\d{{1,2}}){_ORD}(?!\d)"),
+)
+
+
+def days_of_month(text: str) -> set[tuple[int, int]]:
+    """(month, day) of every day a text names with its month, year or not: what a claim
+    dates an event by even when neither it nor its quote gives the year."""
+    folded = ascii_digits(text)
+    return {
+        (month, int(m.group("d")))
+        for rx in _DAY_MONTH
+        for m in rx.finditer(folded)
+        if 1 <= int(m.group("d")) <= 31 and (month := _month_number(m.group("m")))
+    }
+
+
 _ANY_MONTH = re.compile(rf"{_NOT_LETTER_BEFORE}(?:{_ONE_MONTH}){_NOT_LETTER_AFTER}")
 
 

@@ -9,11 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.answer.cite import times_of_day_held
+from rag.answer.cite import dated_time_from_one_source, times_of_day_held
 from rag.dates import (
     FoundDate,
     dateline_end,
     day_parts,
+    days_of_month,
     find_dates,
     is_dateline,
     parse_date,
@@ -278,3 +279,23 @@ def test_a_time_of_day_must_be_one_the_quote_can_mean():
     assert times_of_day_held("It took place at 12 o'clock.", quote)  # no time of day to hold
     assert not times_of_day_held("It took place in the evening.", "at 9 am on Friday")
     assert times_of_day_held("It took place in the evening.", "at 9 pm on Friday")
+
+
+def test_a_day_and_its_month_without_a_year():
+    assert days_of_month("في 5 يناير/كانون ثاني الجاري، حوالي الساعة 12 ظهرا") == {(1, 5)}
+    assert days_of_month("إنه في ٤ كانون الثاني/يناير") == {(1, 4)}
+    assert days_of_month("on January 4th and the 21st of September 2025") == {(1, 4), (9, 21)}
+    # Not a day: a year after the month, a figure past 31, "may" the verb.
+    assert days_of_month("in January 2024, 45 January, he may 5 times") == set()
+
+
+def test_a_dated_time_must_come_from_one_source():
+    announced = "وفي 5 يناير/كانون ثاني الجاري، أعلن البنتاجون مقتل أبو تقوى السعيدي"
+    struck = "إنه في 4 كانون الثاني/يناير، حوالي الساعة 12 ظهرا بتوقيت العراق"
+    merged = "The strike was on 5 January, around 12 noon."
+    assert not dated_time_from_one_source(merged, [announced, struck])
+    assert dated_time_from_one_source(merged, [announced, struck.replace("4 كانون", "5 كانون")])
+    assert dated_time_from_one_source("The strike was on 4 January at noon.", [announced, struck])
+    # A claim with a day and no time of day (or the reverse) is not held to one source.
+    assert dated_time_from_one_source("It was announced on 5 January.", [announced, struck])
+    assert dated_time_from_one_source("The strike came at noon.", [announced, struck])

@@ -998,3 +998,30 @@ def test_a_claim_with_another_time_of_day_than_its_quote_is_not_shown(
     answer = _pipeline(corpus_store, embedder, server).ask(question, backend="openai")
     assert answer.answer == "The strike on Abu Taqwa took place around 12 noon [1]."
     assert "12 ظهرا" in answer.citations[0].quote
+
+
+def test_a_date_and_a_time_from_two_sources_are_not_one_event(corpus_store, embedder, server):
+    """ar-004: asked when the strike took place, the 1.5B model joined the Pentagon's
+    announcement of 5 January (one source) and the strike's noon of 4 January (another) into
+    "5 January, around 12 noon", citing both; every figure was in some quote. With the day and
+    the time of one source, the claim is shown."""
+
+    def claim(text: str):
+        def reply(request):
+            announced = _number_of(request, r"وفي 5 يناير")
+            struck = _number_of(request, r"حوالي الساعة 12 ظهرا")
+            return _reply(request, [(text, [announced, struck])])
+
+        return reply
+
+    question = "On what date and at what time did US forces strike Abu Taqwa in Baghdad?"
+    pipeline = _pipeline(corpus_store, embedder, server)
+    pipeline.settings.answer.when_unverified = "abstain"
+    merged = "US forces struck Abu Taqwa in Baghdad on 5 January, around 12 noon."
+    server.script(claim(merged))
+    answer = pipeline.ask(question, backend="openai")
+    assert answer.abstained and answer.unsupported == [merged]
+    server.script(claim("US forces struck Abu Taqwa in Baghdad on 4 January, around 12 noon."))
+    answer = pipeline.ask(question, backend="openai")
+    assert not answer.abstained and answer.answer.startswith("US forces struck Abu Taqwa")
+    assert any("حوالي الساعة 12 ظهرا" in c.quote for c in answer.citations)

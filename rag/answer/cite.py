@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
-from rag.dates import day_parts, months_named
+from rag.dates import day_parts, days_of_month, months_named
 from rag.numerals import find_figures
 from rag.places import countries_after, placed_in
 from rag.text import content_words, normalize_arabic
@@ -152,6 +153,17 @@ def times_of_day_held(claim: str, quote: str) -> bool:
         return True  # most claims name none: the quote need not be read
     said = day_parts(quote)
     return all(any(parts & other for other in said) for parts in named)
+
+
+def dated_time_from_one_source(claim: str, sources: Sequence[str]) -> bool:
+    """A claim that gives an event both a day and a time of day finds the two together in one
+    source's quotes (`sources`: each source's quotes, joined). The 1.5B model dated a strike
+    "5 January, around 12 noon" from two sources: the Pentagon's announcement of 5 January in
+    one, the strike at noon on 4 January in the other; every figure was in some quote."""
+    days = days_of_month(claim)
+    if not days or not day_parts(claim):
+        return True
+    return any(days <= days_of_month(text) and times_of_day_held(claim, text) for text in sources)
 
 
 def figure_misplaced(claim: str, quotes: str) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from rag.answer.cite import Citation, make_citation
+from rag.answer.cite import Citation, dated_time_from_one_source, make_citation
 from rag.answer.evidence import Sentence
 from rag.answer.frame import dated_as_framed, without_date_frame
 from rag.answer.protocol import Claim
@@ -187,17 +187,36 @@ def _supported(
             )
         )
     )
-    if not check.holds(claim, quotes, context):
+    if not _hold(claim, cited, evidence, passages, check, context):
         return []
     scored = [(n, *check.similarity(claim, q)) for n, q in zip(cited, quotes, strict=True)]
     passing = [(n, score) for n, score, bar in scored if score >= bar]
     if not passing:
         return []
-    if len(passing) < len(cited) and not check.holds(
-        claim, [evidence[n - 1].quote for n, _ in passing], context
+    if len(passing) < len(cited) and not _hold(
+        claim, [n for n, _ in passing], evidence, passages, check, context
     ):
         return [(n, score) for n, score, _ in scored]
     return passing
+
+
+def _hold(
+    claim: str,
+    cited: Sequence[int],
+    evidence: Sequence[Sentence],
+    passages: Sequence[Passage],
+    check: SupportCheck,
+    context: str,
+) -> bool:
+    """The cited sentences together state the claim's facts (SupportCheck.holds), and a day
+    and a time of day it gives an event come from one source."""
+    if not check.holds(claim, [evidence[n - 1].quote for n in cited], context):
+        return False
+    by_source: dict[str, list[str]] = {}
+    for n in cited:
+        sentence = evidence[n - 1]
+        by_source.setdefault(passages[sentence.passage].doc_id, []).append(sentence.quote)
+    return dated_time_from_one_source(claim, ["\n".join(q) for q in by_source.values()])
 
 
 # Characters of the document before a sentence that still tell what it is about: news names
