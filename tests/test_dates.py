@@ -296,6 +296,8 @@ def test_a_dated_time_must_come_from_one_source():
     assert not dated_time_from_one_source(merged, [announced, struck])
     assert dated_time_from_one_source(merged, [announced, struck.replace("4 كانون", "5 كانون")])
     assert dated_time_from_one_source("The strike was on 4 January at noon.", [announced, struck])
+    two_days = "On 5 January the Pentagon announced the strike of 4 January at noon."
+    assert dated_time_from_one_source(two_days, [announced, struck])
     # A claim with a day and no time of day (or the reverse) is not held to one source.
     assert dated_time_from_one_source("It was announced on 5 January.", [announced, struck])
     assert dated_time_from_one_source("The strike came at noon.", [announced, struck])

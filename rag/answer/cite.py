@@ -156,14 +156,16 @@ def times_of_day_held(claim: str, quote: str) -> bool:
 
 
 def dated_time_from_one_source(claim: str, sources: Sequence[str]) -> bool:
-    """A claim that gives an event both a day and a time of day finds the two together in one
-    source's quotes (`sources`: each source's quotes, joined). The 1.5B model dated a strike
-    "5 January, around 12 noon" from two sources: the Pentagon's announcement of 5 January in
-    one, the strike at noon on 4 January in the other; every figure was in some quote."""
+    """A claim that gives an event both a day and a time of day finds the time with one of its
+    days in one source's quotes (`sources`: each source's quotes, joined). The 1.5B model dated
+    a strike "5 January, around 12 noon" from two sources: the Pentagon's announcement of 5
+    January in one, the strike at noon on 4 January in the other; every figure was in some
+    quote. A claim with two days ("announced on 5 January that the strike at noon on 4 January
+    …") needs the time with either."""
     days = days_of_month(claim)
     if not days or not day_parts(claim):
         return True
-    return any(days <= days_of_month(text) and times_of_day_held(claim, text) for text in sources)
+    return any(days & days_of_month(text) and times_of_day_held(claim, text) for text in sources)
 
 
 def figure_misplaced(claim: str, quotes: str) -> bool:
