@@ -1025,3 +1025,27 @@ def test_a_date_and_a_time_from_two_sources_are_not_one_event(corpus_store, embe
     answer = pipeline.ask(question, backend="openai")
     assert not answer.abstained and answer.answer.startswith("US forces struck Abu Taqwa")
     assert any("حوالي الساعة 12 ظهرا" in c.quote for c in answer.citations)
+
+
+def test_every_part_of_a_hyphenated_name_must_be_in_the_quote(corpus_store, embedder, server):
+    """en-034: the 1.5B model wrote "Tunisia-Kabri" for «التون كوبري»; "Kabri" alone found
+    «كوبري», so a wrong name was shown as supported. "Altun-Kupri" is both words."""
+
+    def claim(text: str):
+        def reply(request):
+            return _reply(request, [(text, [_number_of(request, r"التون كوبري")])])
+
+        return reply
+
+    question = "Which two bases will US forces keep in Iraq, according to political sources?"
+    pipeline = _pipeline(corpus_store, embedder, server)
+    pipeline.settings.answer.when_unverified = "abstain"
+    wrong = "US forces will keep a base in Tunisia-Kabri."
+    server.script(claim(wrong))
+    answer = pipeline.ask(question, backend="openai")
+    assert "Tunisia" not in answer.answer and wrong in answer.unsupported
+    server.script(claim("US forces will keep a base in Altun-Kupri."))
+    answer = pipeline.ask(question, backend="openai")
+    # Shown with the source's spelling of both words.
+    assert answer.answer.startswith("US forces will keep a base in Altun-Kupri («التون كوبري»)")
+    assert "التون كوبري" in answer.citations[0].quote

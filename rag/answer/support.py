@@ -225,7 +225,12 @@ class SupportCheck:
         return names
 
     def _has_name(self, word: str, quote: str) -> bool:
-        """The word in the quote: itself, through the term bridge, or transliterated."""
+        """The word in the quote: itself, through the term bridge, or transliterated. Each
+        part of a hyphenated name is: the 1.5B model wrote "Tunisia-Kabri" for «التون كوبري»,
+        and "Kabri" alone found «كوبري»."""
+        parts = [p for p in word.split("-") if len(p) > 1 and p.casefold() != "al"]
+        if len(parts) > 1:
+            return all(self._has_name(part, quote) for part in parts)
         if content_words(word) and content_words(word) <= content_words(quote):
             return True
         if content_words(self._expand(word)) - content_words(word) & content_words(quote):
