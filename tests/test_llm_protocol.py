@@ -70,6 +70,15 @@ def _reply(request: dict, claims: list[tuple[str, list[int]]]) -> Reply:
     return Reply.chat(" ".join(f"{t} {''.join(f'[{i}]' for i in ids)}" for t, ids in claims))
 
 
+def _citing(text: str, *patterns: str):
+    """A scripted reply: one claim citing the evidence sentences that match `patterns`."""
+
+    def reply(request: dict) -> Reply:
+        return _reply(request, [(text, [_number_of(request, p) for p in patterns])])
+
+    return reply
+
+
 def _good(request: dict) -> Reply:
     """Like a good model: the claim cites the sentence that holds the deadline."""
     n = _number_of(request, r"سبتمبر.{0,12}2025")
@@ -982,19 +991,14 @@ def test_a_claim_with_another_time_of_day_than_its_quote_is_not_shown(
     """Asked at what time the 4 January strike took place (en-008), the 1.5B model wrote
     "around 12 AM in the morning", cited from «حوالي الساعة 12 ظهرا» (noon): the figure 12 is
     in the quote, the time of day is not. The same claim with noon is shown."""
-
-    def claim(text: str):
-        def reply(request):
-            return _reply(request, [(text, [_number_of(request, r"حوالي الساعة 12 ظهرا")])])
-
-        return reply
-
     question = "At roughly what time of day did the 4 January strike on Abu Taqwa take place?"
     wrong = "The strike on Abu Taqwa took place around 12 AM in the morning."
-    server.script(claim(wrong))
+    server.script(_citing(wrong, r"حوالي الساعة 12 ظهرا"))
     answer = _pipeline(corpus_store, embedder, server).ask(question, backend="openai")
     assert "12 AM" not in answer.answer and wrong in answer.unsupported
-    server.script(claim("The strike on Abu Taqwa took place around 12 noon."))
+    server.script(
+        _citing("The strike on Abu Taqwa took place around 12 noon.", r"حوالي الساعة 12 ظهرا")
+    )
     answer = _pipeline(corpus_store, embedder, server).ask(question, backend="openai")
     assert answer.answer == "The strike on Abu Taqwa took place around 12 noon [1]."
     assert "12 ظهرا" in answer.citations[0].quote
@@ -1005,23 +1009,20 @@ def test_a_date_and_a_time_from_two_sources_are_not_one_event(corpus_store, embe
     announcement of 5 January (one source) and the strike's noon of 4 January (another) into
     "5 January, around 12 noon", citing both; every figure was in some quote. With the day and
     the time of one source, the claim is shown."""
-
-    def claim(text: str):
-        def reply(request):
-            announced = _number_of(request, r"وفي 5 يناير")
-            struck = _number_of(request, r"حوالي الساعة 12 ظهرا")
-            return _reply(request, [(text, [announced, struck])])
-
-        return reply
-
     question = "On what date and at what time did US forces strike Abu Taqwa in Baghdad?"
     pipeline = _pipeline(corpus_store, embedder, server)
     pipeline.settings.answer.when_unverified = "abstain"
     merged = "US forces struck Abu Taqwa in Baghdad on 5 January, around 12 noon."
-    server.script(claim(merged))
+    server.script(_citing(merged, r"وفي 5 يناير", r"حوالي الساعة 12 ظهرا"))
     answer = pipeline.ask(question, backend="openai")
     assert answer.abstained and answer.unsupported == [merged]
-    server.script(claim("US forces struck Abu Taqwa in Baghdad on 4 January, around 12 noon."))
+    server.script(
+        _citing(
+            "US forces struck Abu Taqwa in Baghdad on 4 January, around 12 noon.",
+            r"وفي 5 يناير",
+            r"حوالي الساعة 12 ظهرا",
+        )
+    )
     answer = pipeline.ask(question, backend="openai")
     assert not answer.abstained and answer.answer.startswith("US forces struck Abu Taqwa")
     assert any("حوالي الساعة 12 ظهرا" in c.quote for c in answer.citations)
@@ -1030,21 +1031,14 @@ def test_a_date_and_a_time_from_two_sources_are_not_one_event(corpus_store, embe
 def test_every_part_of_a_hyphenated_name_must_be_in_the_quote(corpus_store, embedder, server):
     """en-034: the 1.5B model wrote "Tunisia-Kabri" for «التون كوبري»; "Kabri" alone found
     «كوبري», so a wrong name was shown as supported. "Altun-Kupri" is both words."""
-
-    def claim(text: str):
-        def reply(request):
-            return _reply(request, [(text, [_number_of(request, r"التون كوبري")])])
-
-        return reply
-
     question = "Which two bases will US forces keep in Iraq, according to political sources?"
     pipeline = _pipeline(corpus_store, embedder, server)
     pipeline.settings.answer.when_unverified = "abstain"
     wrong = "US forces will keep a base in Tunisia-Kabri."
-    server.script(claim(wrong))
+    server.script(_citing(wrong, r"التون كوبري"))
     answer = pipeline.ask(question, backend="openai")
     assert "Tunisia" not in answer.answer and wrong in answer.unsupported
-    server.script(claim("US forces will keep a base in Altun-Kupri."))
+    server.script(_citing("US forces will keep a base in Altun-Kupri.", r"التون كوبري"))
     answer = pipeline.ask(question, backend="openai")
     # Shown with the source's spelling of both words.
     assert answer.answer.startswith("US forces will keep a base in Altun-Kupri («التون كوبري»)")
