@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from pydantic import BaseModel, Field
 
@@ -155,7 +155,7 @@ def times_of_day_held(claim: str, quote: str) -> bool:
     return all(any(parts & other for other in said) for parts in named)
 
 
-def dated_time_from_one_source(claim: str, sources: Sequence[str]) -> bool:
+def dated_time_from_one_source(claim: str, sources: Iterable[str]) -> bool:
     """A claim that gives an event both a day and a time of day finds the time with one of its
     days in one source's quotes (`sources`: each source's quotes, joined). The 1.5B model dated
     a strike "5 January, around 12 noon" from two sources: the Pentagon's announcement of 5

@@ -25,6 +25,15 @@ NOT_NAMES = frozenset(
 _POSSESSIVE = re.compile(r"['’]s?$")
 
 
+def name_parts(word: str) -> list[str]:
+    """A hyphenated name's words, each its own Arabic word ("Altun-Kupri", «التون كوبري»);
+    a name with an article or a one-letter part stays whole ("al-Asad", «الأسد»)."""
+    parts = word.split("-")
+    if len(parts) > 1 and all(len(p) > 1 and p.casefold() not in ("al", "el") for p in parts):
+        return parts
+    return [word]
+
+
 def bare(word: str) -> str:
     """A name without its possessive: "Trump's" → "Trump", "Reuters'" → "Reuters"."""
     return _POSSESSIVE.sub("", word)

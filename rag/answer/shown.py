@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.answer.claim_names import NOT_NAMES, bare, skeletons
+from rag.answer.claim_names import NOT_NAMES, bare, name_parts, skeletons
 from rag.text import normalize_arabic
 from rag.transliterate import name_keys
 
@@ -27,7 +27,7 @@ def with_original_names(claim: str, quotes: Sequence[str], added: Sequence[str])
         words = [w for w in m.group().split() if w.casefold() not in NOT_NAMES]
         if not any(bare(w) in added for w in words):
             continue
-        original = _find_name([p for w in words for p in _parts(bare(w))], quotes)
+        original = _find_name([p for w in words for p in name_parts(bare(w))], quotes)
         # Not when the model gave the source's spelling itself: "the Harir base («حرير»)".
         if original and normalize_arabic(original) not in normalize_arabic(claim):
             end = m.end() - (len(m.group()) - len(bare(m.group())))
@@ -38,15 +38,6 @@ def with_original_names(claim: str, quotes: Sequence[str], added: Sequence[str])
             out += [claim[last:end], f" («{original}»)"]
             last = end
     return "".join(out) + claim[last:] if out else claim
-
-
-def _parts(word: str) -> list[str]:
-    """A hyphenated name's words, each its own Arabic word ("Altun-Kupri", «التون كوبري»);
-    one with an article stays whole ("al-Asad", «الأسد»)."""
-    parts = word.split("-")
-    if len(parts) > 1 and all(len(p) > 1 and p.casefold() not in ("al", "el") for p in parts):
-        return parts
-    return [word]
 
 
 def _find_name(words: Sequence[str], quotes: Sequence[str]) -> str | None:

@@ -15,7 +15,7 @@ from rag.answer.cite import (
     lexical_support,
     numbers,
 )
-from rag.answer.claim_names import NOT_NAMES, bare, skeletons
+from rag.answer.claim_names import NOT_NAMES, bare, name_parts, skeletons
 from rag.answer.evidence import question_type
 from rag.answer.exclusion import about_left_out, left_out
 from rag.answer.polarity import denies
@@ -228,7 +228,7 @@ class SupportCheck:
         """The word in the quote: itself, through the term bridge, or transliterated. Each
         part of a hyphenated name is: the 1.5B model wrote "Tunisia-Kabri" for «التون كوبري»,
         and "Kabri" alone found «كوبري»."""
-        parts = [p for p in word.split("-") if len(p) > 1 and p.casefold() != "al"]
+        parts = name_parts(word)
         if len(parts) > 1:
             return all(self._has_name(part, quote) for part in parts)
         if content_words(word) and content_words(word) <= content_words(quote):

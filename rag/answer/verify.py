@@ -210,13 +210,16 @@ def _hold(
 ) -> bool:
     """The cited sentences together state the claim's facts (SupportCheck.holds), and a day
     and a time of day it gives an event come from one source."""
-    if not check.holds(claim, [evidence[n - 1].quote for n in cited], context):
+    quotes = [evidence[n - 1].quote for n in cited]
+    if not check.holds(claim, quotes, context):
         return False
-    by_source: dict[str, list[str]] = {}
-    for n in cited:
-        sentence = evidence[n - 1]
-        by_source.setdefault(passages[sentence.passage].doc_id, []).append(sentence.quote)
-    return dated_time_from_one_source(claim, ["\n".join(q) for q in by_source.values()])
+    docs = [passages[evidence[n - 1].passage].doc_id for n in cited]
+    # Joined per source only if the claim names a day and a time (a generator: most do not).
+    sources = (
+        "\n".join(q for q, d in zip(quotes, docs, strict=True) if d == doc)
+        for doc in dict.fromkeys(docs)
+    )
+    return dated_time_from_one_source(claim, sources)
 
 
 # Characters of the document before a sentence that still tell what it is about: news names
